@@ -1,0 +1,155 @@
+"""The `interviewkit` command: thin click wrappers over the content and app functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .content.bank import LoadError, load
+from .content.lint import lint
+from .content.schema import KINDS, LEVELS
+
+
+def _roots() -> list[Path]:
+    return [Path(r) for r in current_app.config["CONTENT_ROOTS"]]
+
+
+def _summary(problems, files: int) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error(s), {warnings} warning(s) in {files} file(s)"
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create the instance folder and its secret key."""
+    click.echo(f"Instance ready at {current_app.instance_path}")
+    click.echo(f"Content roots: {', '.join(current_app.config['CONTENT_ROOTS'])}")
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Output format; json is one object with a list of problems.")
+@with_appcontext
+def lint_command(paths, fmt):
+    """Check question and rubric files; exit 1 if any has an error."""
+    problems, files = lint(list(paths) or None, _roots())
+    if fmt == "json":
+        click.echo(json.dumps({"files": files, "problems": [p.as_dict() for p in problems]},
+                              indent=2))
+    else:
+        for problem in problems:
+            click.echo(problem.format())
+        click.echo(_summary(problems, files), err=True)
+    sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+
+
+@click.command("load")
+@click.option("--force", is_flag=True, help="Rebuild every question, ignoring content hashes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for parsing and rendering (default: one per core).")
+@with_appcontext
+def load_command(force, workers):
+    """Lint the content and build the question bank; leave the old bank on errors."""
+    bank = current_app.config["BANK_PATH"]
+    try:
+        result = load(_roots(), bank, workers=workers, force=force)
+    except LoadError as exc:
+        result = exc.args[0]
+        errors = [p for p in result.problems if p.severity == "error"]
+        for problem in errors:
+            click.echo(problem.format(), err=True)
+        raise click.ClickException(f"{len(errors)} error(s): the bank was not changed; fix "
+                                   "them and load again") from None
+    if not result.written:
+        click.echo(f"Bank is up to date: {result.questions} questions, build "
+                   f"{result.build_id} ({result.seconds:.2f}s)")
+        return
+    click.echo(f"Loaded {bank}: {result.added} added, {result.changed} changed, "
+               f"{result.removed} removed, {result.unchanged} unchanged; "
+               f"{result.questions} questions, build {result.build_id} in {result.seconds:.2f}s")
+
+
+@click.command("new-question")
+@click.option("--topic", prompt=True, help="Topic folder, e.g. security (see rubrics/topics.md).")
+@click.option("--title", prompt=True, help="A short title; the id is made from it.")
+@click.option("--kind", prompt=True, type=click.Choice(KINDS), help="The kind of question.")
+@click.option("--level", "levels", multiple=True, type=click.Choice(LEVELS),
+              help="A level the question suits (repeat for several).")
+@click.option("--competency", "competencies", multiple=True,
+              help="A competency id from rubrics/competencies (repeat for several).")
+@click.option("--minutes", type=click.IntRange(5, 60), prompt=True, default=15,
+              help="Time budget in minutes.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@with_appcontext
+def new_question_command(topic, title, kind, levels, competencies, minutes, tags):
+    """Scaffold a question file with a fresh id in questions/<topic>/."""
+    from .content.lint import build_catalog
+    from .content.files import discover
+    from .scaffold import new_question, slugify
+
+    catalog, _ = build_catalog([f for f in discover(_roots()) if f.kind != "question"])
+    if catalog.topics and topic not in catalog.topics:
+        raise click.BadParameter(f"{topic!r} is not a topic; choose one of "
+                                 f"{', '.join(sorted(catalog.topics))}", param_hint="--topic")
+    if not levels:
+        levels = tuple(click.prompt("Levels (comma-separated)", default="mid,senior").split(","))
+        levels = tuple(lvl.strip() for lvl in levels if lvl.strip())
+    if not competencies:
+        answer = click.prompt(f"Competencies ({', '.join(sorted(catalog.competencies))})")
+        competencies = tuple(c.strip() for c in answer.split(",") if c.strip())
+    for level in levels:
+        if level not in LEVELS:
+            raise click.BadParameter(f"{level!r} is not one of {', '.join(LEVELS)}",
+                                     param_hint="--level")
+    for comp in competencies:
+        if comp not in catalog.competencies:
+            raise click.BadParameter(f"{comp!r} is not a competency; choose from "
+                                     f"{', '.join(sorted(catalog.competencies))}",
+                                     param_hint="--competency")
+    ordered = [lvl for lvl in LEVELS if lvl in levels]
+    path = new_question(_roots()[0], _roots(), topic=topic, title=title, kind=kind,
+                        levels=ordered, competencies=list(competencies), minutes=minutes,
+                        tags=[slugify(t) for t in tags] or [topic])
+    click.echo(f"Created {path}")
+    click.echo("Replace every TODO: in it, then run `interviewkit lint` on it.")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to bind (default 5000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn worker processes (default 2).")
+@with_appcontext
+def serve_command(host, port, workers):
+    """Serve the app with gunicorn, a production WSGI server."""
+    from .server import serve
+
+    config = current_app.config
+    serve(host or config["HOST"], port or config["PORT"], workers or config["WORKERS"])
+
+
+COMMANDS = [init_command, lint_command, load_command, new_question_command, serve_command]
+
+
+def init_app(app) -> None:
+    """Register the commands on an app's CLI."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                  help="interviewkit: the question bank and interview scoring tool.")

@@ -1,0 +1,355 @@
+"""Build the question bank (instance/bank.db) from content roots, atomically and incrementally.
+
+A load reads and hashes every file, parses and renders only the files whose hash
+changed (in worker processes when there are many), lints as it goes, and writes into
+a copy of the bank that replaces the live one with a single rename. On any error the
+copy is deleted and the bank being served is untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from .files import ContentFile, discover
+from .lint import build_catalog, check_question, cross_check
+from .problems import Problem, has_errors
+from .render import Renderer
+
+SCHEMA_VERSION = "1"
+PARALLEL_THRESHOLD = 200  # below this many files to parse, worker start-up costs more than it saves
+FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
+
+
+@dataclass
+class LoadResult:
+    """What a load did, for the CLI summary."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    questions: int = 0
+    seconds: float = 0.0
+    build_id: str = ""
+    written: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Return True if the load had no errors."""
+        return not has_errors(self.problems)
+
+
+class LoadError(Exception):
+    """The content has errors; the bank was left as it was."""
+
+
+# -- worker side -------------------------------------------------------------------------
+
+_worker_state: dict = {}
+
+
+def _init_worker(catalog) -> None:
+    _worker_state["catalog"] = catalog
+    _worker_state["renderer"] = Renderer()
+
+
+def _process(f: ContentFile):
+    """Parse, check and render one question file (runs in a worker or in-process)."""
+    question, problems = check_question(f, _worker_state["catalog"])
+    row = None
+    if question is not None:
+        row = question_row(question, f, _worker_state["renderer"].sections(question.body))
+    return f.key, (question.id if question else None), row, problems
+
+
+def question_row(q, f: ContentFile, html: dict) -> dict:
+    """Return the bank row of a question."""
+    return {
+        "id": q.id, "title": q.title, "kind": q.kind, "topic": q.topic,
+        "competencies": json.dumps(q.competencies), "levels": json.dumps(q.levels),
+        "minutes": q.minutes, "scale": q.scale, "tags": json.dumps(q.tags),
+        "retired": int(q.retired), "path": f.rel, "root": str(f.root), "root_index": f.root_index,
+        "source_key": f.key, "line": q.line, "content_hash": f.hash, "prompt": q.prompt,
+        "probes": json.dumps(q.probes), "guide": json.dumps(q.guide), "bar": json.dumps(q.bar),
+        "red_flags": q.red_flags, "notes": q.notes, "body": q.body, "html": json.dumps(html),
+        "guide_text": "\n\n".join(q.guide.values()), "tags_text": " ".join(q.tags),
+    }
+
+
+# -- schema ------------------------------------------------------------------------------
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """Create the bank's tables in an empty database."""
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["sources"].create({"key": str, "root_index": int, "rel": str, "kind": str, "hash": str,
+                          "qid": str}, pk="key")
+    db["questions"].create({
+        "id": str, "title": str, "kind": str, "topic": str, "competencies": str, "levels": str,
+        "minutes": int, "scale": str, "tags": str, "retired": int, "path": str, "root": str,
+        "root_index": int, "source_key": str, "line": int, "content_hash": str, "prompt": str,
+        "probes": str, "guide": str, "bar": str, "red_flags": str, "notes": str, "body": str,
+        "html": str, "guide_text": str, "tags_text": str,
+    }, pk="id")
+    for name, column in (("question_competencies", "competency"), ("question_levels", "level"),
+                         ("question_tags", "tag")):
+        db[name].create({"question_id": str, column: str}, pk=("question_id", column))
+        db[name].create_index([column, "question_id"])
+    db["scales"].create({"id": str, "title": str, "points": str, "html": str}, pk="id")
+    db["competencies"].create({"id": str, "title": str, "covers": str, "strong": str,
+                               "covers_html": str, "strong_html": str}, pk="id")
+    db["loop_templates"].create({"id": str, "title": str, "role": str, "level": str,
+                                 "scale": str, "sessions": str, "html": str}, pk="id")
+    db["topics"].create({"id": str, "title": str}, pk="id")
+
+
+def _insert_question(conn: sqlite3.Connection, row: dict) -> bool:
+    """Insert a question unless a file from a later root already holds its id."""
+    cols = ", ".join(row)
+    marks = ", ".join(f":{c}" for c in row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
+    cur = conn.execute(
+        f"INSERT INTO questions ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET "  # noqa: S608 - column names are ours
+        f"{updates} WHERE excluded.root_index >= questions.root_index", row)
+    if cur.rowcount:
+        _link(conn, row)
+    return cur.rowcount > 0
+
+
+def _link(conn: sqlite3.Connection, row: dict) -> None:
+    qid = row["id"]
+    for table, column, values in (("question_competencies", "competency", row["competencies"]),
+                                  ("question_levels", "level", row["levels"]),
+                                  ("question_tags", "tag", row["tags"])):
+        conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
+        conn.executemany(f"INSERT OR IGNORE INTO {table} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
+                         [(qid, v) for v in json.loads(values)])
+
+
+def _delete_question(conn: sqlite3.Connection, qid: str) -> None:
+    conn.execute("DELETE FROM questions WHERE id = ?", (qid,))
+    for table in ("question_competencies", "question_levels", "question_tags"):
+        conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
+
+
+# -- reading the current bank -------------------------------------------------------------
+
+def _old_state(bank_path: Path) -> dict | None:
+    """Return what the current bank knows about its sources, or None if it is unusable."""
+    if not bank_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{bank_path}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                return None
+            sources = {k: (h, q, r) for k, h, q, r in
+                       conn.execute("SELECT key, hash, qid, root_index FROM sources")}
+            winners = dict(conn.execute("SELECT id, source_key FROM questions"))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None  # a corrupt or foreign file: rebuild from scratch
+    return {"meta": meta, "sources": sources, "winners": winners}
+
+
+def bank_info(bank_path) -> dict | None:
+    """Return the bank's build id, build time and question count, or None if there is none."""
+    path = Path(bank_path)
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            count = conn.execute("SELECT count(*) FROM questions WHERE retired = 0").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+    return {"build_id": meta.get("build_id"), "built_at": meta.get("built_at"),
+            "questions": count}
+
+
+# -- the load ----------------------------------------------------------------------------
+
+def _signature(files: list[ContentFile]) -> str:
+    digest = hashlib.sha256(SCHEMA_VERSION.encode())
+    for f in sorted(files, key=lambda f: f.key):
+        digest.update(f"{f.key}\0{f.hash}\n".encode())
+    return digest.hexdigest()
+
+
+def _run(files: list[ContentFile], catalog, workers: int):
+    """Yield _process results for the files, in order, using worker processes if worthwhile."""
+    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                 initializer=_init_worker, initargs=(catalog,)) as pool:
+            yield from pool.map(_process, files, chunksize=32)
+    else:
+        _init_worker(catalog)
+        yield from map(_process, files)
+
+
+class _Entry:
+    """What cross-checks need of a question: its id, prompt and the line of its id."""
+
+    __slots__ = ("id", "prompt", "line")
+
+    def __init__(self, id, prompt, line):  # noqa: A002 - mirrors Question.id
+        self.id, self.prompt, self.line = id, prompt, line
+
+
+def load(roots: list, bank_path, *, workers: int | None = None, force: bool = False) -> LoadResult:
+    """Build or update the bank at `bank_path` from the content roots; see the module doc."""
+    started = time.perf_counter()
+    bank_path = Path(bank_path)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    result = LoadResult()
+
+    files = [f.read() for f in discover([Path(r) for r in roots])]
+    rubric_files = [f for f in files if f.kind != "question"]
+    question_files = [f for f in files if f.kind == "question"]
+    catalog, problems = build_catalog(rubric_files)
+    result.problems.extend(problems)
+    signature = _signature(files)
+    old = None if force else _old_state(bank_path)
+    if old is not None and old["meta"].get("rubrics") != _signature(rubric_files):
+        old = None  # a rubric changed: every question's references must be checked again
+    if old is not None and old["meta"].get("signature") == signature and result.ok:
+        result.unchanged = len(question_files)
+        result.questions = len(old["winners"])
+        result.build_id = old["meta"]["build_id"]
+        result.seconds = time.perf_counter() - started
+        return result
+    if not result.ok:
+        raise LoadError(result)
+
+    old_sources = old["sources"] if old else {}
+    current = {f.key: f for f in question_files}
+    unchanged = {k for k, f in current.items() if k in old_sources and old_sources[k][0] == f.hash}
+    removed = [k for k in old_sources if k not in current and old_sources[k][0] is not None]
+    to_parse = [f for k, f in current.items() if k not in unchanged]
+    result.added = sum(1 for f in to_parse if f.key not in old_sources)
+    result.changed = len(to_parse) - result.added
+    result.removed = len(removed)
+    result.unchanged = len(unchanged)
+
+    bank_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=bank_path.parent, prefix=f".{bank_path.name}-",
+                                    suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if old is not None:
+            shutil.copyfile(bank_path, tmp)
+        else:
+            tmp.unlink()
+        db = sqlite_utils.Database(tmp)
+        conn = db.conn
+        conn.execute("PRAGMA journal_mode = OFF" if old is None else "PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = OFF")
+        if old is None:
+            create_schema(db)
+        with conn:
+            qids = {k: old_sources[k][1] for k in unchanged}
+            stale = {k for k in old_sources if k not in unchanged}
+            for qid, key in (old["winners"].items() if old else ()):
+                if key in stale:
+                    _delete_question(conn, qid)
+            for key in removed:
+                conn.execute("DELETE FROM sources WHERE key = ?", (key,))
+            parsed_problems = _parse_into(conn, to_parse, catalog, workers, qids, result)
+            # A file shadowed by another root's file of the same id resurfaces when that file
+            # goes away or changes its id: parse it now so the bank serves it again.
+            have = {r[0] for r in conn.execute("SELECT id FROM questions")}
+            orphans = [current[k] for k in sorted(unchanged) if qids[k] not in have]
+            if orphans:
+                parsed_problems += _parse_into(conn, orphans, catalog, workers, qids, result)
+            result.problems.extend(parsed_problems)
+            if result.ok:
+                result.problems.extend(_cross_check(conn, current, qids, to_parse, old is None))
+            if not result.ok:
+                raise LoadError(result)
+            if old is None:
+                _write_catalog(db, catalog)
+            built_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            result.build_id = signature[:12]
+            db["meta"].upsert_all([
+                {"key": "schema_version", "value": SCHEMA_VERSION},
+                {"key": "signature", "value": signature},
+                {"key": "rubrics", "value": _signature(rubric_files)},
+                {"key": "build_id", "value": result.build_id},
+                {"key": "built_at", "value": built_at},
+                {"key": "roots", "value": json.dumps([str(Path(r).resolve()) for r in roots])},
+            ], pk="key")
+        if old is None:
+            db["questions"].enable_fts(FTS_COLUMNS, tokenize="porter", create_triggers=True)
+            conn.execute("ANALYZE")
+        result.questions = conn.execute("SELECT count(*) FROM questions").fetchone()[0]
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, bank_path)
+        result.written = True
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
+    """Parse files and insert their rows; record each file's id in `qids` and `sources`."""
+    problems: list[Problem] = []
+    by_key = {f.key: f for f in files}
+    for key, qid, row, file_problems in _run(files, catalog, workers):
+        problems.extend(file_problems)
+        f = by_key[key]
+        qids[key] = qid
+        conn.execute("INSERT OR REPLACE INTO sources (key, root_index, rel, kind, hash, qid) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (key, f.root_index, f.rel, f.kind, f.hash, qid))
+        if row is not None and not has_errors(problems):
+            _insert_question(conn, row)
+    return problems
+
+
+def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
+    """Check duplicate ids and prompts, using the stored prompts of unchanged files."""
+    stored = {key: _Entry(qid, prompt, line) for key, qid, prompt, line in conn.execute(
+        "SELECT source_key, id, prompt, line FROM questions")}
+    entries = [(current[k], stored.get(k) or _Entry(qid, "", 1))
+               for k, qid in qids.items() if qid is not None and k in current]
+    focus = None if full else {f.key for f in parsed}
+    return [p for p in cross_check(entries, focus) if p.code.startswith("E")]
+
+
+def _write_catalog(db: sqlite_utils.Database, catalog) -> None:
+    renderer = Renderer()
+    db["scales"].insert_all({"id": s.id, "title": s.title, "points": json.dumps(s.points),
+                             "html": renderer.html(s.body)} for s in catalog.scales.values())
+    db["competencies"].insert_all({
+        "id": c.id, "title": c.title, "covers": c.covers, "strong": c.strong,
+        "covers_html": renderer.html(c.covers), "strong_html": renderer.html(c.strong),
+    } for c in catalog.competencies.values())
+    db["loop_templates"].insert_all({
+        "id": t.id, "title": t.title, "role": t.role, "level": t.level, "scale": t.scale,
+        "sessions": json.dumps(t.sessions), "html": renderer.html(t.body),
+    } for t in catalog.loops.values())
+    db["topics"].insert_all({"id": k, "title": v} for k, v in catalog.topics.items())
+

@@ -1,0 +1,100 @@
+"""Find content files under content roots and classify them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIP_NAMES = {"README.md", "CONTRIBUTING.md"}
+
+
+@dataclass
+class ContentFile:
+    """A question or rubric file in a content root."""
+
+    root_index: int
+    root: Path
+    rel: str  # POSIX path inside the root, e.g. "questions/security/xss.md"
+    kind: str  # question, scale, competency, loop, topics, unknown
+    topic: str | None
+    data: bytes = b""
+    hash: str = ""
+
+    @property
+    def path(self) -> Path:
+        """Return the file's absolute path."""
+        return self.root / self.rel
+
+    @property
+    def key(self) -> str:
+        """Return a key that is unique across roots."""
+        return f"{self.root_index}:{self.rel}"
+
+    @property
+    def display(self) -> str:
+        """Return the path as shown to a user: relative to the working directory if inside it."""
+        return display_path(self.path)
+
+    @property
+    def stem(self) -> str:
+        """Return the file name without .md."""
+        return Path(self.rel).stem
+
+    def read(self) -> ContentFile:
+        """Read the file's bytes and hash them."""
+        self.data = self.path.read_bytes()
+        self.hash = hashlib.sha256(self.data).hexdigest()
+        return self
+
+
+def display_path(path: Path) -> str:
+    """Return a path relative to the working directory when it lies inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def classify(rel: str) -> tuple[str, str | None]:
+    """Return (kind, topic) for a path inside a content root."""
+    parts = rel.split("/")
+    if parts[0] == "questions":
+        return "question", (parts[1] if len(parts) == 3 else None)
+    if parts[0] == "rubrics":
+        if parts[1:] == ["topics.md"]:
+            return "topics", None
+        kinds = {"scales": "scale", "competencies": "competency", "loops": "loop"}
+        if len(parts) == 3 and parts[1] in kinds:
+            return kinds[parts[1]], None
+    return "unknown", None
+
+
+def discover(roots: list[Path]) -> list[ContentFile]:
+    """List every .md file under each root's questions/ and rubrics/, in a stable order."""
+    found = []
+    for index, root in enumerate(roots):
+        root = Path(root).resolve()
+        for top in ("rubrics", "questions"):
+            base = root / top
+            if not base.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.endswith(".md") and name not in SKIP_NAMES:
+                        rel = Path(dirpath, name).relative_to(root).as_posix()
+                        found.append(ContentFile(index, root, rel, *classify(rel)))
+    return found
+
+
+def root_of(path: Path) -> Path | None:
+    """Return the content root a file or folder belongs to, or None."""
+    path = path.resolve()
+    if (path / "questions").is_dir() or (path / "rubrics").is_dir():
+        return path
+    for parent in [path, *path.parents]:
+        if parent.name in ("questions", "rubrics"):
+            return parent.parent
+    return None

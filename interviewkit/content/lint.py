@@ -1,0 +1,163 @@
+"""Lint content files: per-file checks, then checks across the whole bank."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from . import similarity
+from .files import ContentFile, discover, display_path, root_of
+from .problems import Problem
+from .questions import Question, parse_question
+from .rubrics import (
+    Catalog,
+    check_catalog,
+    parse_competency,
+    parse_loop,
+    parse_scale,
+    parse_topics,
+)
+from .source import read_source
+
+RUBRIC_PARSERS = {"scale": parse_scale, "competency": parse_competency, "loop": parse_loop}
+CATALOG_ATTR = {"scale": "scales", "competency": "competencies", "loop": "loops"}
+
+
+def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
+    """Parse every rubric file into one catalog; later roots override earlier ones by id."""
+    catalog, problems = Catalog(), []
+    seen: dict[tuple[int, str, str], str] = {}
+    for f in files:
+        if f.kind == "question":
+            continue
+        if not f.data:
+            f.read()
+        if f.kind == "unknown":
+            problems.append(Problem(f.display, 1, "E501", "unknown rubric file: put scales in "
+                                    "rubrics/scales/, competencies in rubrics/competencies/, "
+                                    "loop templates in rubrics/loops/"))
+            continue
+        src, file_problems = read_source(f.display, f.data)
+        problems.extend(file_problems)
+        if src is None:
+            continue
+        if f.kind == "topics":
+            catalog.topics.update(parse_topics(src, problems))
+            continue
+        item = RUBRIC_PARSERS[f.kind](src, problems)
+        if item is None:
+            continue
+        other = seen.get((f.root_index, f.kind, item.id))
+        if other:
+            problems.append(Problem(f.display, src.line_of("id"), "E401", f"{f.kind} id "
+                                    f"{item.id!r} is also used by {other}: pick another id"))
+            continue
+        seen[(f.root_index, f.kind, item.id)] = f.display
+        getattr(catalog, CATALOG_ATTR[f.kind])[item.id] = item
+    check_catalog(catalog, problems)
+    return catalog, problems
+
+
+def check_question(f: ContentFile, catalog: Catalog) -> tuple[Question | None, list[Problem]]:
+    """Run every single-file check on one question file."""
+    src, problems = read_source(f.display, f.data)
+    if src is None:
+        return None, problems
+    question, more = parse_question(src, catalog, f.topic, f.stem)
+    if question is not None:
+        question.line = src.line_of("id")
+    return question, problems + more
+
+
+def cross_check(entries: list[tuple[ContentFile, Question]],
+                focus: set[str] | None = None) -> list[Problem]:
+    """Check duplicate ids within a root and duplicate or similar prompts across the bank.
+
+    `entries` holds every question of the bank (the whole universe); only problems that
+    touch a file whose key is in `focus` are reported (all of them when focus is None).
+    """
+    problems = []
+    by_root_id: dict[tuple[int, str], list[tuple[ContentFile, Question]]] = defaultdict(list)
+    for f, q in entries:
+        by_root_id[(f.root_index, q.id)].append((f, q))
+    for group in by_root_id.values():
+        if len(group) > 1:
+            for f, q in group:
+                if focus is None or f.key in focus:
+                    others = ", ".join(g.display for g, _ in group if g is not f)
+                    problems.append(Problem(f.display, q.line, "E401", f"id {q.id!r} is also "
+                                            f"used by {others}: give this question a new id "
+                                            "(ids are never reused)"))
+    # Near-duplicates among the questions the bank will serve: the last root wins by id.
+    winners: dict[str, tuple[ContentFile, Question]] = {}
+    for f, q in entries:
+        current = winners.get(q.id)
+        if current is None or f.root_index >= current[0].root_index:
+            winners[q.id] = (f, q)
+    by_key = {f.key: (f, q) for f, q in winners.values()}
+    pairs = similarity.similar_pairs(((k, q.prompt) for k, (f, q) in by_key.items()),
+                                     focus=focus)
+    for ka, kb, score in pairs:
+        (fa, qa), (fb, qb) = by_key[ka], by_key[kb]
+        if focus is not None and kb not in focus:
+            (fa, qa), (fb, qb) = (fb, qb), (fa, qa)
+        if score >= 1.0:
+            problems.append(Problem(fb.display, qb.line, "E402", f"the prompt is the same as "
+                                    f"{fa.display} ({qa.id}): ask something different or extend "
+                                    "that question instead"))
+        else:
+            problems.append(Problem(fb.display, qb.line, "W401", f"the prompt is {score:.0%} "
+                                    f"similar to {fa.display} ({qa.id}): make the two clearly "
+                                    "different or merge them"))
+    return problems
+
+
+def lint(paths: list[Path] | None, roots: list[Path]) -> tuple[list[Problem], int]:
+    """Lint the files under `paths` (default: every content root); return (problems, files)."""
+    roots = [Path(r).resolve() for r in roots]
+    problems: list[Problem] = []
+    targets: list[Path] = []
+    for p in paths or []:
+        p = Path(p)
+        if not p.exists():
+            problems.append(Problem(str(p), 0, "E103", "no such file or folder: check the path"))
+            continue
+        root = root_of(p)
+        if root is None:
+            problems.append(Problem(str(p), 0, "E208", "not inside a content root: lint "
+                                    "files under questions/ or rubrics/"))
+            continue
+        if root not in roots:
+            roots.append(root)
+        targets.append(p.resolve())
+    universe = discover(roots)
+    if paths:
+        focus = {f.key for f in universe
+                 if any(f.path == t or t in f.path.parents for t in targets)}
+        for t in targets:
+            if t.is_file() and not any(f.path == t for f in universe):
+                problems.append(Problem(display_path(t), 0, "E208", "not a content file: "
+                                        "questions are questions/<topic>/<id>.md"))
+    else:
+        focus = None
+    catalog, catalog_problems = build_catalog(universe)
+    problems.extend(p for p in catalog_problems if _in_focus(p, universe, focus))
+    entries = []
+    for f in universe:
+        if f.kind != "question":
+            continue
+        f.read()
+        question, file_problems = check_question(f, catalog)
+        if focus is None or f.key in focus:
+            problems.extend(file_problems)
+        if question is not None:
+            entries.append((f, question))
+    problems.extend(cross_check(entries, focus))
+    checked = len(universe) if focus is None else len(focus)
+    return sorted(set(problems)), checked
+
+
+def _in_focus(problem, universe, focus) -> bool:
+    if focus is None:
+        return True
+    return any(f.key in focus and f.display == problem.path for f in universe)

@@ -1,0 +1,77 @@
+"""Lint problems: every rule the linter knows, with its code and severity."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+# Each rule: code -> (name, one-line summary). The code's first letter is the
+# severity: E blocks a load and fails lint, W is reported but does not fail.
+# CONTRIBUTING.md documents every code (tests/test_docs.py checks it).
+RULES: dict[str, tuple[str, str]] = {
+    "E101": ("not-utf8", "the file is not valid UTF-8 text"),
+    "E102": ("too-large", "the file or its front matter is larger than the limit"),
+    "E103": ("no-front-matter", "the file does not start with a --- front matter block"),
+    "E104": ("unclosed-front-matter", "the front matter has no closing --- line"),
+    "E105": ("yaml-syntax", "the front matter is not valid YAML"),
+    "E106": ("front-matter-not-mapping", "the front matter is not a mapping of fields"),
+    "E107": ("yaml-alias", "the front matter uses YAML anchors/aliases or is too deeply nested"),
+    "E201": ("missing-field", "a required field is missing"),
+    "E202": ("wrong-type", "a field has the wrong type"),
+    "E203": ("bad-id", "an id is not a lowercase slug"),
+    "E204": ("bad-value", "a field's value is not one of the allowed values"),
+    "E205": ("unknown-competency", "a competency is not defined in rubrics/competencies"),
+    "E206": ("unknown-scale", "a scale is not defined in rubrics/scales"),
+    "E207": ("minutes-out-of-range", "a time budget is outside the allowed range"),
+    "E208": ("unknown-topic", "the question's folder is not a topic in rubrics/topics.md"),
+    "E301": ("missing-section", "a required section is missing"),
+    "E302": ("too-few-probes", "fewer than two follow-up probes"),
+    "E303": ("guide-skips-point", "the scoring guide has no anchor for a point of the scale"),
+    "E304": ("guide-unknown-point", "the scoring guide has an anchor that is not on the scale"),
+    "E305": ("bar-missing-level", "a level the question suits has no bar"),
+    "E306": ("empty-section", "a section has a heading but no text"),
+    "E307": ("duplicate-section", "a section appears twice"),
+    "E401": ("duplicate-id", "two files in the same content root use the same id"),
+    "E402": ("duplicate-prompt", "two questions have the same prompt"),
+    "E501": ("bad-rubric", "a rubric, scale, topic list or loop template is inconsistent"),
+    "W201": ("unknown-field", "a front matter field is not part of the format"),
+    "W202": ("id-filename-mismatch", "the file name is not <id>.md"),
+    "W203": ("duplicate-value", "a list field repeats a value"),
+    "W301": ("few-probes", "only two follow-up probes; the bank's bar is three"),
+    "W302": ("bar-extra-level", "the bar names a level the question does not list"),
+    "W303": ("unknown-section", "a section heading is not part of the format"),
+    "W304": ("placeholder", "scaffold placeholder text (TODO:) is still in the file"),
+    "W401": ("near-duplicate", "two questions have very similar prompts"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one file, at one line."""
+
+    path: str
+    line: int
+    code: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        """Return "error" or "warning"."""
+        return "error" if self.code.startswith("E") else "warning"
+
+    @property
+    def name(self) -> str:
+        """Return the rule's short name, e.g. "missing-field"."""
+        return RULES[self.code][0]
+
+    def format(self) -> str:
+        """Return the problem as `path:line: CODE message`."""
+        return f"{self.path}:{self.line}: {self.code} {self.message} [{self.name}]"
+
+    def as_dict(self) -> dict:
+        """Return the problem as a JSON-ready dict."""
+        return {**asdict(self), "severity": self.severity, "name": self.name}
+
+
+def has_errors(problems) -> bool:
+    """Return True if any problem is an error."""
+    return any(p.code.startswith("E") for p in problems)

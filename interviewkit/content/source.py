@@ -1,0 +1,195 @@
+"""Split a content file into YAML front matter and Markdown sections, with line numbers.
+
+Every failure becomes a `Problem`; nothing here raises on bad input, whatever the
+file holds (binary, empty, huge, unclosed front matter, a YAML bomb).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import Problem
+from .schema import MAX_FILE_BYTES, MAX_FRONT_MATTER_BYTES, MAX_YAML_NODES
+
+try:  # libyaml is several times faster; fall back to pure Python where it is missing
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_OPEN_RE = re.compile(r"\A---[ \t]*\r?\n")
+_CLOSE_RE = re.compile(r"^---[ \t]*\r?$", re.M)
+# Fences and ##/### headings in one pass, so headings inside code blocks are skipped.
+_BLOCK_RE = re.compile(
+    r"^(?P<fence> {0,3}(?:```|~~~))|^(?P<hashes>#{2,3})[ \t]+(?P<title>.*?)[ \t#]*\r?$", re.M
+)
+# Front matter starts on file line 2 (line 1 is the opening ---).
+_FM_LINE_OFFSET = 2
+
+
+@dataclass
+class Heading:
+    """A ## or ### heading and the text under it, up to the next heading of its level."""
+
+    title: str
+    line: int
+    text: str = ""
+    subsections: list[Heading] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    """A parsed content file: front matter values with their lines, and body sections."""
+
+    path: str
+    fields: dict[str, Any]
+    lines: dict[str, int]
+    item_lines: dict[str, list[int]]
+    body: str
+    body_line: int
+    sections: list[Heading]
+
+    def line_of(self, name: str, index: int | None = None) -> int:
+        """Return the file line of a field (or one item of a list field)."""
+        if index is not None:
+            items = self.item_lines.get(name, [])
+            if index < len(items):
+                return items[index]
+        return self.lines.get(name, 1)
+
+
+def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
+    """Parse a file's bytes into a Source, or return the problems that prevent it."""
+    if len(data) > MAX_FILE_BYTES:
+        return None, [
+            Problem(path, 1, "E102", f"the file is {len(data):,} bytes; the limit is "
+                    f"{MAX_FILE_BYTES:,}: split it or remove embedded data")
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [
+            Problem(path, line, "E101", f"byte 0x{data[exc.start]:02x} is not UTF-8: "
+                    "save the file as UTF-8 text")
+        ]
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [Problem(path, line, "E101", "the file contains a NUL byte: it looks "
+                              "binary; save it as UTF-8 text")]
+    opening = _OPEN_RE.match(text)
+    if not opening:
+        what = "the file is empty" if not text.strip() else "the first line is not ---"
+        return None, [
+            Problem(path, 1, "E103", f"{what}: start the file with a --- line, the front "
+                    "matter fields, and a closing --- line (see CONTRIBUTING.md)")
+        ]
+    closing = _CLOSE_RE.search(text, opening.end())
+    if not closing:
+        return None, [
+            Problem(path, 1, "E104", "the front matter opened on line 1 is never closed: "
+                    "add a line with --- after the last field")
+        ]
+    fm_text = text[opening.end() : closing.start()]
+    if len(fm_text) > MAX_FRONT_MATTER_BYTES:
+        return None, [
+            Problem(path, 2, "E102", f"the front matter is {len(fm_text):,} characters; the "
+                    f"limit is {MAX_FRONT_MATTER_BYTES:,}: keep long text in the body")
+        ]
+    problems: list[Problem] = []
+    parsed = _parse_yaml(path, fm_text, problems)
+    if parsed is None:
+        return None, problems
+    fields, lines, item_lines = parsed
+    body_start = closing.end() + 1
+    body_line = text.count("\n", 0, body_start) + 1
+    body = text[body_start:]
+    return Source(path, fields, lines, item_lines, body, body_line,
+                  split_sections(body, body_line)), problems
+
+
+def _parse_yaml(path, fm_text, problems):
+    """Compose and construct the front matter, refusing aliases and anything but a mapping."""
+    loader = _Loader(fm_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.append(Problem(path, 2, "E106", "the front matter is empty: add the "
+                                    "required fields (see CONTRIBUTING.md)"))
+            return None
+        if ("&" in fm_text or "*" in fm_text) and not _plain_tree(node):
+            problems.append(Problem(path, 2, "E107", "the front matter uses YAML anchors or "
+                                    "aliases, or nests too deeply: write every value out"))
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            problems.append(Problem(path, node.start_mark.line + _FM_LINE_OFFSET, "E106",
+                                    "the front matter must be `field: value` lines, not a "
+                                    "list or a single value"))
+            return None
+        lines, item_lines = {}, {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            lines[key] = key_node.start_mark.line + _FM_LINE_OFFSET
+            if isinstance(value_node, yaml.SequenceNode):
+                item_lines[key] = [n.start_mark.line + _FM_LINE_OFFSET for n in value_node.value]
+        fields = loader.construct_document(node)
+        return {str(k): v for k, v in fields.items()}, lines, item_lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + _FM_LINE_OFFSET
+        reason = exc.problem or exc.context or "invalid YAML"
+        problems.append(Problem(path, line, "E105", f"front matter is not valid YAML ({reason}): "
+                                "check indentation, colons and quoting"))
+    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
+        problems.append(Problem(path, 2, "E105", f"front matter is not valid YAML ({exc}): check "
+                                "indentation, colons and quoting"))
+    finally:
+        loader.dispose()
+    return None
+
+
+def _plain_tree(node) -> bool:
+    """Return False if a node is reached twice (an alias) or the tree is too large."""
+    seen, stack = set(), [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen or len(seen) > MAX_YAML_NODES:
+            return False
+        seen.add(id(current))
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+    return True
+
+
+def split_sections(body: str, body_line: int) -> list[Heading]:
+    """Split Markdown into ## sections holding their ### subsections, skipping code blocks."""
+    sections: list[Heading] = []
+    marks = []  # (start offset of heading, end offset of heading line, level, Heading)
+    in_fence = False
+    line, last = body_line, 0
+    for match in _BLOCK_RE.finditer(body):
+        if match.group("fence"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        line += body.count("\n", last, match.start())
+        last = match.start()
+        level = len(match.group("hashes"))
+        marks.append((match.start(), match.end(), level, Heading(match.group("title"), line)))
+    for i, (_start, end, level, heading) in enumerate(marks):
+        following = [m for m in marks[i + 1 :] if m[2] <= level]
+        stop = following[0][0] if following else len(body)
+        heading.text = body[end:stop].strip("\r\n")
+        if level == 2:
+            sections.append(heading)
+        elif sections:
+            sections[-1].subsections.append(heading)
+    return sections
