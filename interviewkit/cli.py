@@ -35,15 +35,21 @@ def init_command():
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="Output format; json is one object with a list of problems.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Output format; json is one object with a list of problems.",
+)
 @with_appcontext
 def lint_command(paths, fmt):
     """Check question and rubric files; exit 1 if any has an error."""
     problems, files = lint(list(paths) or None, _roots())
     if fmt == "json":
-        click.echo(json.dumps({"files": files, "problems": [p.as_dict() for p in problems]},
-                              indent=2))
+        click.echo(
+            json.dumps({"files": files, "problems": [p.as_dict() for p in problems]}, indent=2)
+        )
     else:
         for problem in problems:
             click.echo(problem.format())
@@ -53,8 +59,12 @@ def lint_command(paths, fmt):
 
 @click.command("load")
 @click.option("--force", is_flag=True, help="Rebuild every question, ignoring content hashes.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for parsing and rendering (default: one per core).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for parsing and rendering (default: one per core).",
+)
 @with_appcontext
 def load_command(force, workers):
     """Lint the content and build the question bank; leave the old bank on errors."""
@@ -66,39 +76,56 @@ def load_command(force, workers):
         errors = [p for p in result.problems if p.severity == "error"]
         for problem in errors:
             click.echo(problem.format(), err=True)
-        raise click.ClickException(f"{len(errors)} error(s): the bank was not changed; fix "
-                                   "them and load again") from None
+        raise click.ClickException(
+            f"{len(errors)} error(s): the bank was not changed; fix them and load again"
+        ) from None
     if not result.written:
-        click.echo(f"Bank is up to date: {result.questions} questions, build "
-                   f"{result.build_id} ({result.seconds:.2f}s)")
+        click.echo(
+            f"Bank is up to date: {result.questions} questions, build "
+            f"{result.build_id} ({result.seconds:.2f}s)"
+        )
         return
-    click.echo(f"Loaded {bank}: {result.added} added, {result.changed} changed, "
-               f"{result.removed} removed, {result.unchanged} unchanged; "
-               f"{result.questions} questions, build {result.build_id} in {result.seconds:.2f}s")
+    click.echo(
+        f"Loaded {bank}: {result.added} added, {result.changed} changed, "
+        f"{result.removed} removed, {result.unchanged} unchanged; "
+        f"{result.questions} questions, build {result.build_id} in {result.seconds:.2f}s"
+    )
 
 
 @click.command("new-question")
 @click.option("--topic", prompt=True, help="Topic folder, e.g. security (see rubrics/topics.md).")
 @click.option("--title", prompt=True, help="A short title; the id is made from it.")
 @click.option("--kind", prompt=True, type=click.Choice(KINDS), help="The kind of question.")
-@click.option("--level", "levels", multiple=True, type=click.Choice(LEVELS),
-              help="A level the question suits (repeat for several).")
-@click.option("--competency", "competencies", multiple=True,
-              help="A competency id from rubrics/competencies (repeat for several).")
-@click.option("--minutes", type=click.IntRange(5, 60), prompt=True, default=15,
-              help="Time budget in minutes.")
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(LEVELS),
+    help="A level the question suits (repeat for several).",
+)
+@click.option(
+    "--competency",
+    "competencies",
+    multiple=True,
+    help="A competency id from rubrics/competencies (repeat for several).",
+)
+@click.option(
+    "--minutes", type=click.IntRange(5, 60), prompt=True, default=15, help="Time budget in minutes."
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
 @with_appcontext
 def new_question_command(topic, title, kind, levels, competencies, minutes, tags):
     """Scaffold a question file with a fresh id in questions/<topic>/."""
-    from .content.lint import build_catalog
     from .content.files import discover
+    from .content.lint import build_catalog
     from .scaffold import new_question, slugify
 
     catalog, _ = build_catalog([f for f in discover(_roots()) if f.kind != "question"])
     if catalog.topics and topic not in catalog.topics:
-        raise click.BadParameter(f"{topic!r} is not a topic; choose one of "
-                                 f"{', '.join(sorted(catalog.topics))}", param_hint="--topic")
+        raise click.BadParameter(
+            f"{topic!r} is not a topic; choose one of {', '.join(sorted(catalog.topics))}",
+            param_hint="--topic",
+        )
     if not levels:
         levels = tuple(click.prompt("Levels (comma-separated)", default="mid,senior").split(","))
         levels = tuple(lvl.strip() for lvl in levels if lvl.strip())
@@ -107,17 +134,28 @@ def new_question_command(topic, title, kind, levels, competencies, minutes, tags
         competencies = tuple(c.strip() for c in answer.split(",") if c.strip())
     for level in levels:
         if level not in LEVELS:
-            raise click.BadParameter(f"{level!r} is not one of {', '.join(LEVELS)}",
-                                     param_hint="--level")
+            raise click.BadParameter(
+                f"{level!r} is not one of {', '.join(LEVELS)}", param_hint="--level"
+            )
     for comp in competencies:
         if comp not in catalog.competencies:
-            raise click.BadParameter(f"{comp!r} is not a competency; choose from "
-                                     f"{', '.join(sorted(catalog.competencies))}",
-                                     param_hint="--competency")
+            raise click.BadParameter(
+                f"{comp!r} is not a competency; choose from "
+                f"{', '.join(sorted(catalog.competencies))}",
+                param_hint="--competency",
+            )
     ordered = [lvl for lvl in LEVELS if lvl in levels]
-    path = new_question(_roots()[0], _roots(), topic=topic, title=title, kind=kind,
-                        levels=ordered, competencies=list(competencies), minutes=minutes,
-                        tags=[slugify(t) for t in tags] or [topic])
+    path = new_question(
+        _roots()[0],
+        _roots(),
+        topic=topic,
+        title=title,
+        kind=kind,
+        levels=ordered,
+        competencies=list(competencies),
+        minutes=minutes,
+        tags=[slugify(t) for t in tags] or [topic],
+    )
     click.echo(f"Created {path}")
     click.echo("Replace every TODO: in it, then run `interviewkit lint` on it.")
 
@@ -125,8 +163,12 @@ def new_question_command(topic, title, kind, levels, competencies, minutes, tags
 @click.command("serve")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (default 5000).")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="gunicorn worker processes (default 2).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="gunicorn worker processes (default 2).",
+)
 @with_appcontext
 def serve_command(host, port, workers):
     """Serve the app with gunicorn, a production WSGI server."""
@@ -151,5 +193,8 @@ def _create_app():
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                  help="interviewkit: the question bank and interview scoring tool.")
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    help="interviewkit: the question bank and interview scoring tool.",
+)

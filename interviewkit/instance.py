@@ -6,7 +6,7 @@ import os
 import secrets
 import tempfile
 
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 def ensure_secret_key(instance_path: str) -> str:
@@ -27,6 +27,8 @@ def ensure_secret_key(instance_path: str) -> str:
     with open(path, encoding="ascii") as fh:
         key = fh.read().strip()
     if len(key) < 32:
-        raise RuntimeError(f"{path} holds a key shorter than 32 characters: delete the file to "
-                           "generate a new one (this logs everyone out)")
+        raise RuntimeError(
+            f"{path} holds a key shorter than 32 characters: delete the file to "
+            "generate a new one (this logs everyone out)"
+        )
     return key

@@ -79,20 +79,42 @@ def fresh_id(title: str, taken: set[str]) -> str:
     return candidate
 
 
-def new_question(root: Path, roots: list[Path], *, topic: str, title: str, kind: str,
-                 levels: list[str], competencies: list[str], minutes: int,
-                 tags: list[str]) -> Path:
+def new_question(
+    root: Path,
+    roots: list[Path],
+    *,
+    topic: str,
+    title: str,
+    kind: str,
+    levels: list[str],
+    competencies: list[str],
+    minutes: int,
+    tags: list[str],
+) -> Path:
     """Write a scaffolded question file and return its path; never overwrites a file."""
     qid = fresh_id(title, taken_ids(roots))
-    fields = {"id": qid, "title": title, "kind": kind, "competencies": competencies,
-              "levels": levels, "minutes": minutes, "scale": "four-point", "tags": tags}
-    front = "---\n" + yaml.safe_dump(fields, sort_keys=False, default_flow_style=None,
-                                     allow_unicode=True, width=100)
+    fields = {
+        "id": qid,
+        "title": title,
+        "kind": kind,
+        "competencies": competencies,
+        "levels": levels,
+        "minutes": minutes,
+        "scale": "four-point",
+        "tags": tags,
+    }
+    front = "---\n" + yaml.safe_dump(
+        fields, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
+    )
     bar = ""
     if len(levels) > 1:
-        bar = "## Bar by level\n\n" + "".join(
-            f"- **{level}:** TODO: what meets the bar at {level} level.\n" for level in levels
-        ) + "\n"
+        bar = (
+            "## Bar by level\n\n"
+            + "".join(
+                f"- **{level}:** TODO: what meets the bar at {level} level.\n" for level in levels
+            )
+            + "\n"
+        )
     path = root / "questions" / topic / f"{qid}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as fh:

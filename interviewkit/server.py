@@ -22,5 +22,12 @@ class _Server(BaseApplication):
 
 def serve(host: str, port: int, workers: int) -> None:
     """Serve create_app() on host:port with `workers` gunicorn processes (blocks)."""
-    _Server({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
-             "timeout": 60, "graceful_timeout": 10}).run()
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "timeout": 60,
+            "graceful_timeout": 10,
+        }
+    ).run()

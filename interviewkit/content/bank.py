@@ -78,40 +78,106 @@ def _process(f: ContentFile):
 def question_row(q, f: ContentFile, html: dict) -> dict:
     """Return the bank row of a question."""
     return {
-        "id": q.id, "title": q.title, "kind": q.kind, "topic": q.topic,
-        "competencies": json.dumps(q.competencies), "levels": json.dumps(q.levels),
-        "minutes": q.minutes, "scale": q.scale, "tags": json.dumps(q.tags),
-        "retired": int(q.retired), "path": f.rel, "root": str(f.root), "root_index": f.root_index,
-        "source_key": f.key, "line": q.line, "content_hash": f.hash, "prompt": q.prompt,
-        "probes": json.dumps(q.probes), "guide": json.dumps(q.guide), "bar": json.dumps(q.bar),
-        "red_flags": q.red_flags, "notes": q.notes, "body": q.body, "html": json.dumps(html),
-        "guide_text": "\n\n".join(q.guide.values()), "tags_text": " ".join(q.tags),
+        "id": q.id,
+        "title": q.title,
+        "kind": q.kind,
+        "topic": q.topic,
+        "competencies": json.dumps(q.competencies),
+        "levels": json.dumps(q.levels),
+        "minutes": q.minutes,
+        "scale": q.scale,
+        "tags": json.dumps(q.tags),
+        "retired": int(q.retired),
+        "path": f.rel,
+        "root": str(f.root),
+        "root_index": f.root_index,
+        "source_key": f.key,
+        "line": q.line,
+        "content_hash": f.hash,
+        "prompt": q.prompt,
+        "probes": json.dumps(q.probes),
+        "guide": json.dumps(q.guide),
+        "bar": json.dumps(q.bar),
+        "red_flags": q.red_flags,
+        "notes": q.notes,
+        "body": q.body,
+        "html": json.dumps(html),
+        "guide_text": "\n\n".join(q.guide.values()),
+        "tags_text": " ".join(q.tags),
     }
 
 
 # -- schema ------------------------------------------------------------------------------
 
+
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the bank's tables in an empty database."""
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["sources"].create({"key": str, "root_index": int, "rel": str, "kind": str, "hash": str,
-                          "qid": str}, pk="key")
-    db["questions"].create({
-        "id": str, "title": str, "kind": str, "topic": str, "competencies": str, "levels": str,
-        "minutes": int, "scale": str, "tags": str, "retired": int, "path": str, "root": str,
-        "root_index": int, "source_key": str, "line": int, "content_hash": str, "prompt": str,
-        "probes": str, "guide": str, "bar": str, "red_flags": str, "notes": str, "body": str,
-        "html": str, "guide_text": str, "tags_text": str,
-    }, pk="id")
-    for name, column in (("question_competencies", "competency"), ("question_levels", "level"),
-                         ("question_tags", "tag")):
+    db["sources"].create(
+        {"key": str, "root_index": int, "rel": str, "kind": str, "hash": str, "qid": str}, pk="key"
+    )
+    db["questions"].create(
+        {
+            "id": str,
+            "title": str,
+            "kind": str,
+            "topic": str,
+            "competencies": str,
+            "levels": str,
+            "minutes": int,
+            "scale": str,
+            "tags": str,
+            "retired": int,
+            "path": str,
+            "root": str,
+            "root_index": int,
+            "source_key": str,
+            "line": int,
+            "content_hash": str,
+            "prompt": str,
+            "probes": str,
+            "guide": str,
+            "bar": str,
+            "red_flags": str,
+            "notes": str,
+            "body": str,
+            "html": str,
+            "guide_text": str,
+            "tags_text": str,
+        },
+        pk="id",
+    )
+    for name, column in (
+        ("question_competencies", "competency"),
+        ("question_levels", "level"),
+        ("question_tags", "tag"),
+    ):
         db[name].create({"question_id": str, column: str}, pk=("question_id", column))
         db[name].create_index([column, "question_id"])
     db["scales"].create({"id": str, "title": str, "points": str, "html": str}, pk="id")
-    db["competencies"].create({"id": str, "title": str, "covers": str, "strong": str,
-                               "covers_html": str, "strong_html": str}, pk="id")
-    db["loop_templates"].create({"id": str, "title": str, "role": str, "level": str,
-                                 "scale": str, "sessions": str, "html": str}, pk="id")
+    db["competencies"].create(
+        {
+            "id": str,
+            "title": str,
+            "covers": str,
+            "strong": str,
+            "covers_html": str,
+            "strong_html": str,
+        },
+        pk="id",
+    )
+    db["loop_templates"].create(
+        {
+            "id": str,
+            "title": str,
+            "role": str,
+            "level": str,
+            "scale": str,
+            "sessions": str,
+            "html": str,
+        },
+        pk="id",
+    )
     db["topics"].create({"id": str, "title": str}, pk="id")
 
 
@@ -122,7 +188,9 @@ def _insert_question(conn: sqlite3.Connection, row: dict) -> bool:
     updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
     cur = conn.execute(
         f"INSERT INTO questions ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET "  # noqa: S608 - column names are ours
-        f"{updates} WHERE excluded.root_index >= questions.root_index", row)
+        f"{updates} WHERE excluded.root_index >= questions.root_index",
+        row,
+    )
     if cur.rowcount:
         _link(conn, row)
     return cur.rowcount > 0
@@ -130,12 +198,16 @@ def _insert_question(conn: sqlite3.Connection, row: dict) -> bool:
 
 def _link(conn: sqlite3.Connection, row: dict) -> None:
     qid = row["id"]
-    for table, column, values in (("question_competencies", "competency", row["competencies"]),
-                                  ("question_levels", "level", row["levels"]),
-                                  ("question_tags", "tag", row["tags"])):
+    for table, column, values in (
+        ("question_competencies", "competency", row["competencies"]),
+        ("question_levels", "level", row["levels"]),
+        ("question_tags", "tag", row["tags"]),
+    ):
         conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
-        conn.executemany(f"INSERT OR IGNORE INTO {table} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
-                         [(qid, v) for v in json.loads(values)])
+        conn.executemany(
+            f"INSERT OR IGNORE INTO {table} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
+            [(qid, v) for v in json.loads(values)],
+        )
 
 
 def _delete_question(conn: sqlite3.Connection, qid: str) -> None:
@@ -145,6 +217,7 @@ def _delete_question(conn: sqlite3.Connection, qid: str) -> None:
 
 
 # -- reading the current bank -------------------------------------------------------------
+
 
 def _old_state(bank_path: Path) -> dict | None:
     """Return what the current bank knows about its sources, or None if it is unusable."""
@@ -156,8 +229,10 @@ def _old_state(bank_path: Path) -> dict | None:
             meta = dict(conn.execute("SELECT key, value FROM meta"))
             if meta.get("schema_version") != SCHEMA_VERSION:
                 return None
-            sources = {k: (h, q, r) for k, h, q, r in
-                       conn.execute("SELECT key, hash, qid, root_index FROM sources")}
+            sources = {
+                k: (h, q, r)
+                for k, h, q, r in conn.execute("SELECT key, hash, qid, root_index FROM sources")
+            }
             winners = dict(conn.execute("SELECT id, source_key FROM questions"))
         finally:
             conn.close()
@@ -180,11 +255,11 @@ def bank_info(bank_path) -> dict | None:
             conn.close()
     except sqlite3.DatabaseError:
         return None
-    return {"build_id": meta.get("build_id"), "built_at": meta.get("built_at"),
-            "questions": count}
+    return {"build_id": meta.get("build_id"), "built_at": meta.get("built_at"), "questions": count}
 
 
 # -- the load ----------------------------------------------------------------------------
+
 
 def _signature(files: list[ContentFile]) -> str:
     digest = hashlib.sha256(SCHEMA_VERSION.encode())
@@ -197,8 +272,12 @@ def _run(files: list[ContentFile], catalog, workers: int):
     """Yield _process results for the files, in order, using worker processes if worthwhile."""
     if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                                 initializer=_init_worker, initargs=(catalog,)) as pool:
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(catalog,),
+        ) as pool:
             yield from pool.map(_process, files, chunksize=32)
     else:
         _init_worker(catalog)
@@ -250,8 +329,9 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
     result.unchanged = len(unchanged)
 
     bank_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=bank_path.parent, prefix=f".{bank_path.name}-",
-                                    suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=bank_path.parent, prefix=f".{bank_path.name}-", suffix=".tmp"
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -268,7 +348,7 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
         with conn:
             qids = {k: old_sources[k][1] for k in unchanged}
             stale = {k for k in old_sources if k not in unchanged}
-            for qid, key in (old["winners"].items() if old else ()):
+            for qid, key in old["winners"].items() if old else ():
                 if key in stale:
                     _delete_question(conn, qid)
             for key in removed:
@@ -289,14 +369,17 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
                 _write_catalog(db, catalog)
             built_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             result.build_id = signature[:12]
-            db["meta"].upsert_all([
-                {"key": "schema_version", "value": SCHEMA_VERSION},
-                {"key": "signature", "value": signature},
-                {"key": "rubrics", "value": _signature(rubric_files)},
-                {"key": "build_id", "value": result.build_id},
-                {"key": "built_at", "value": built_at},
-                {"key": "roots", "value": json.dumps([str(Path(r).resolve()) for r in roots])},
-            ], pk="key")
+            db["meta"].upsert_all(
+                [
+                    {"key": "schema_version", "value": SCHEMA_VERSION},
+                    {"key": "signature", "value": signature},
+                    {"key": "rubrics", "value": _signature(rubric_files)},
+                    {"key": "build_id", "value": result.build_id},
+                    {"key": "built_at", "value": built_at},
+                    {"key": "roots", "value": json.dumps([str(Path(r).resolve()) for r in roots])},
+                ],
+                pk="key",
+            )
         if old is None:
             db["questions"].enable_fts(FTS_COLUMNS, tokenize="porter", create_triggers=True)
             conn.execute("ANALYZE")
@@ -322,8 +405,11 @@ def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
         problems.extend(file_problems)
         f = by_key[key]
         qids[key] = qid
-        conn.execute("INSERT OR REPLACE INTO sources (key, root_index, rel, kind, hash, qid) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", (key, f.root_index, f.rel, f.kind, f.hash, qid))
+        conn.execute(
+            "INSERT OR REPLACE INTO sources (key, root_index, rel, kind, hash, qid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key, f.root_index, f.rel, f.kind, f.hash, qid),
+        )
         if row is not None and not has_errors(problems):
             _insert_question(conn, row)
     return problems
@@ -331,25 +417,53 @@ def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
 
 def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
     """Check duplicate ids and prompts, using the stored prompts of unchanged files."""
-    stored = {key: _Entry(qid, prompt, line) for key, qid, prompt, line in conn.execute(
-        "SELECT source_key, id, prompt, line FROM questions")}
-    entries = [(current[k], stored.get(k) or _Entry(qid, "", 1))
-               for k, qid in qids.items() if qid is not None and k in current]
+    stored = {
+        key: _Entry(qid, prompt, line)
+        for key, qid, prompt, line in conn.execute(
+            "SELECT source_key, id, prompt, line FROM questions"
+        )
+    }
+    entries = [
+        (current[k], stored.get(k) or _Entry(qid, "", 1))
+        for k, qid in qids.items()
+        if qid is not None and k in current
+    ]
     focus = None if full else {f.key for f in parsed}
     return [p for p in cross_check(entries, focus) if p.code.startswith("E")]
 
 
 def _write_catalog(db: sqlite_utils.Database, catalog) -> None:
     renderer = Renderer()
-    db["scales"].insert_all({"id": s.id, "title": s.title, "points": json.dumps(s.points),
-                             "html": renderer.html(s.body)} for s in catalog.scales.values())
-    db["competencies"].insert_all({
-        "id": c.id, "title": c.title, "covers": c.covers, "strong": c.strong,
-        "covers_html": renderer.html(c.covers), "strong_html": renderer.html(c.strong),
-    } for c in catalog.competencies.values())
-    db["loop_templates"].insert_all({
-        "id": t.id, "title": t.title, "role": t.role, "level": t.level, "scale": t.scale,
-        "sessions": json.dumps(t.sessions), "html": renderer.html(t.body),
-    } for t in catalog.loops.values())
+    db["scales"].insert_all(
+        {
+            "id": s.id,
+            "title": s.title,
+            "points": json.dumps(s.points),
+            "html": renderer.html(s.body),
+        }
+        for s in catalog.scales.values()
+    )
+    db["competencies"].insert_all(
+        {
+            "id": c.id,
+            "title": c.title,
+            "covers": c.covers,
+            "strong": c.strong,
+            "covers_html": renderer.html(c.covers),
+            "strong_html": renderer.html(c.strong),
+        }
+        for c in catalog.competencies.values()
+    )
+    db["loop_templates"].insert_all(
+        {
+            "id": t.id,
+            "title": t.title,
+            "role": t.role,
+            "level": t.level,
+            "scale": t.scale,
+            "sessions": json.dumps(t.sessions),
+            "html": renderer.html(t.body),
+        }
+        for t in catalog.loops.values()
+    )
     db["topics"].insert_all({"id": k, "title": v} for k, v in catalog.topics.items())
-

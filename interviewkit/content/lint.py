@@ -33,9 +33,16 @@ def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
         if not f.data:
             f.read()
         if f.kind == "unknown":
-            problems.append(Problem(f.display, 1, "E501", "unknown rubric file: put scales in "
-                                    "rubrics/scales/, competencies in rubrics/competencies/, "
-                                    "loop templates in rubrics/loops/"))
+            problems.append(
+                Problem(
+                    f.display,
+                    1,
+                    "E501",
+                    "unknown rubric file: put scales in "
+                    "rubrics/scales/, competencies in rubrics/competencies/, "
+                    "loop templates in rubrics/loops/",
+                )
+            )
             continue
         src, file_problems = read_source(f.display, f.data)
         problems.extend(file_problems)
@@ -49,8 +56,14 @@ def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
             continue
         other = seen.get((f.root_index, f.kind, item.id))
         if other:
-            problems.append(Problem(f.display, src.line_of("id"), "E401", f"{f.kind} id "
-                                    f"{item.id!r} is also used by {other}: pick another id"))
+            problems.append(
+                Problem(
+                    f.display,
+                    src.line_of("id"),
+                    "E401",
+                    f"{f.kind} id {item.id!r} is also used by {other}: pick another id",
+                )
+            )
             continue
         seen[(f.root_index, f.kind, item.id)] = f.display
         getattr(catalog, CATALOG_ATTR[f.kind])[item.id] = item
@@ -69,8 +82,9 @@ def check_question(f: ContentFile, catalog: Catalog) -> tuple[Question | None, l
     return question, problems + more
 
 
-def cross_check(entries: list[tuple[ContentFile, Question]],
-                focus: set[str] | None = None) -> list[Problem]:
+def cross_check(
+    entries: list[tuple[ContentFile, Question]], focus: set[str] | None = None
+) -> list[Problem]:
     """Check duplicate ids within a root and duplicate or similar prompts across the bank.
 
     `entries` holds every question of the bank (the whole universe); only problems that
@@ -85,9 +99,16 @@ def cross_check(entries: list[tuple[ContentFile, Question]],
             for f, q in group:
                 if focus is None or f.key in focus:
                     others = ", ".join(g.display for g, _ in group if g is not f)
-                    problems.append(Problem(f.display, q.line, "E401", f"id {q.id!r} is also "
-                                            f"used by {others}: give this question a new id "
-                                            "(ids are never reused)"))
+                    problems.append(
+                        Problem(
+                            f.display,
+                            q.line,
+                            "E401",
+                            f"id {q.id!r} is also "
+                            f"used by {others}: give this question a new id "
+                            "(ids are never reused)",
+                        )
+                    )
     # Near-duplicates among the questions the bank will serve: the last root wins by id.
     winners: dict[str, tuple[ContentFile, Question]] = {}
     for f, q in entries:
@@ -95,20 +116,33 @@ def cross_check(entries: list[tuple[ContentFile, Question]],
         if current is None or f.root_index >= current[0].root_index:
             winners[q.id] = (f, q)
     by_key = {f.key: (f, q) for f, q in winners.values()}
-    pairs = similarity.similar_pairs(((k, q.prompt) for k, (f, q) in by_key.items()),
-                                     focus=focus)
+    pairs = similarity.similar_pairs(((k, q.prompt) for k, (f, q) in by_key.items()), focus=focus)
     for ka, kb, score in pairs:
         (fa, qa), (fb, qb) = by_key[ka], by_key[kb]
         if focus is not None and kb not in focus:
             (fa, qa), (fb, qb) = (fb, qb), (fa, qa)
         if score >= 1.0:
-            problems.append(Problem(fb.display, qb.line, "E402", f"the prompt is the same as "
-                                    f"{fa.display} ({qa.id}): ask something different or extend "
-                                    "that question instead"))
+            problems.append(
+                Problem(
+                    fb.display,
+                    qb.line,
+                    "E402",
+                    f"the prompt is the same as "
+                    f"{fa.display} ({qa.id}): ask something different or extend "
+                    "that question instead",
+                )
+            )
         else:
-            problems.append(Problem(fb.display, qb.line, "W401", f"the prompt is {score:.0%} "
-                                    f"similar to {fa.display} ({qa.id}): make the two clearly "
-                                    "different or merge them"))
+            problems.append(
+                Problem(
+                    fb.display,
+                    qb.line,
+                    "W401",
+                    f"the prompt is {score:.0%} "
+                    f"similar to {fa.display} ({qa.id}): make the two clearly "
+                    "different or merge them",
+                )
+            )
     return problems
 
 
@@ -124,20 +158,33 @@ def lint(paths: list[Path] | None, roots: list[Path]) -> tuple[list[Problem], in
             continue
         root = root_of(p)
         if root is None:
-            problems.append(Problem(str(p), 0, "E208", "not inside a content root: lint "
-                                    "files under questions/ or rubrics/"))
+            problems.append(
+                Problem(
+                    str(p),
+                    0,
+                    "E208",
+                    "not inside a content root: lint files under questions/ or rubrics/",
+                )
+            )
             continue
         if root not in roots:
             roots.append(root)
         targets.append(p.resolve())
     universe = discover(roots)
     if paths:
-        focus = {f.key for f in universe
-                 if any(f.path == t or t in f.path.parents for t in targets)}
+        focus = {
+            f.key for f in universe if any(f.path == t or t in f.path.parents for t in targets)
+        }
         for t in targets:
             if t.is_file() and not any(f.path == t for f in universe):
-                problems.append(Problem(display_path(t), 0, "E208", "not a content file: "
-                                        "questions are questions/<topic>/<id>.md"))
+                problems.append(
+                    Problem(
+                        display_path(t),
+                        0,
+                        "E208",
+                        "not a content file: questions are questions/<topic>/<id>.md",
+                    )
+                )
     else:
         focus = None
     catalog, catalog_problems = build_catalog(universe)

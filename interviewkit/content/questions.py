@@ -74,8 +74,14 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
     for name, (required, kind) in spec.items():
         if name not in src.fields:
             if required:
-                problems.append(Problem(src.path, 1, "E201", f"missing required field {name!r}: "
-                                        f"add `{name}:` to the front matter"))
+                problems.append(
+                    Problem(
+                        src.path,
+                        1,
+                        "E201",
+                        f"missing required field {name!r}: add `{name}:` to the front matter",
+                    )
+                )
             continue
         value, line = src.fields[name], src.line_of(name)
         if kind in ("slug", "text", "choice"):
@@ -88,77 +94,159 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
             ok = isinstance(value, bool)
             wanted = "true or false"
         else:  # list of strings
-            ok = isinstance(value, list) and value != [] and all(
-                isinstance(v, str) and v.strip() for v in value)
+            ok = (
+                isinstance(value, list)
+                and value != []
+                and all(isinstance(v, str) and v.strip() for v in value)
+            )
             wanted = "a non-empty list of texts, like [a, b]"
         if not ok:
-            problems.append(Problem(src.path, line, "E202", f"field {name!r} must be {wanted}, "
-                                    f"not {value!r:.60}"))
+            problems.append(
+                Problem(
+                    src.path, line, "E202", f"field {name!r} must be {wanted}, not {value!r:.60}"
+                )
+            )
             continue
         if kind == "slug" and not (SLUG_RE.match(value) and len(value) <= MAX_ID_LENGTH):
-            problems.append(Problem(src.path, line, "E203", f"{name} {value!r:.60} must be a "
-                                    "lowercase slug of letters, digits and hyphens, at most "
-                                    f"{MAX_ID_LENGTH} characters"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "E203",
+                    f"{name} {value!r:.60} must be a "
+                    "lowercase slug of letters, digits and hyphens, at most "
+                    f"{MAX_ID_LENGTH} characters",
+                )
+            )
             continue
         if kind == "list" and len(set(value)) != len(value):
-            problems.append(Problem(src.path, line, "W203", f"{name} lists a value twice: "
-                                    "remove the repeat"))
+            problems.append(
+                Problem(src.path, line, "W203", f"{name} lists a value twice: remove the repeat")
+            )
         values[name] = value
     for name in src.fields:
         if name not in spec:
-            problems.append(Problem(src.path, src.line_of(name), "W201", f"unknown field "
-                                    f"{name!r}{_suggest(name, spec)}: remove it or fix its name"))
+            problems.append(
+                Problem(
+                    src.path,
+                    src.line_of(name),
+                    "W201",
+                    f"unknown field {name!r}{_suggest(name, spec)}: remove it or fix its name",
+                )
+            )
     return values
 
 
-def parse_question(src: Source, catalog: Catalog, topic: str | None,
-                   stem: str) -> tuple[Question | None, list[Problem]]:
+def parse_question(
+    src: Source, catalog: Catalog, topic: str | None, stem: str
+) -> tuple[Question | None, list[Problem]]:
     """Check a question file; return the Question (None on errors) and all problems."""
     problems: list[Problem] = []
     path = src.path
     v = check_fields(src, QUESTION_FIELDS, problems)
 
     if "id" in v and v["id"] != stem:
-        problems.append(Problem(path, src.line_of("id"), "W202", f"the file is named {stem}.md "
-                                f"but its id is {v['id']!r}: rename the file to {v['id']}.md"))
+        problems.append(
+            Problem(
+                path,
+                src.line_of("id"),
+                "W202",
+                f"the file is named {stem}.md "
+                f"but its id is {v['id']!r}: rename the file to {v['id']}.md",
+            )
+        )
     if "kind" in v and v["kind"] not in KINDS:
-        problems.append(Problem(path, src.line_of("kind"), "E204", f"kind {v['kind']!r} is not "
-                                f"one of {', '.join(KINDS)}{_suggest(v['kind'], KINDS)}"))
+        problems.append(
+            Problem(
+                path,
+                src.line_of("kind"),
+                "E204",
+                f"kind {v['kind']!r} is not one of {', '.join(KINDS)}{_suggest(v['kind'], KINDS)}",
+            )
+        )
     for i, level in enumerate(v.get("levels", [])):
         if level not in LEVELS:
-            problems.append(Problem(path, src.line_of("levels", i), "E204", f"level {level!r} is "
-                                    f"not one of {', '.join(LEVELS)}{_suggest(level, LEVELS)}"))
+            problems.append(
+                Problem(
+                    path,
+                    src.line_of("levels", i),
+                    "E204",
+                    f"level {level!r} is not one of {', '.join(LEVELS)}{_suggest(level, LEVELS)}",
+                )
+            )
     for i, comp in enumerate(v.get("competencies", [])):
         if comp not in catalog.competencies:
-            problems.append(Problem(path, src.line_of("competencies", i), "E205",
-                                    f"competency {comp!r} is not defined in "
-                                    f"rubrics/competencies{_suggest(comp, catalog.competencies)}: "
-                                    "use a defined id or add a competency file"))
+            problems.append(
+                Problem(
+                    path,
+                    src.line_of("competencies", i),
+                    "E205",
+                    f"competency {comp!r} is not defined in "
+                    f"rubrics/competencies{_suggest(comp, catalog.competencies)}: "
+                    "use a defined id or add a competency file",
+                )
+            )
     for i, tag in enumerate(v.get("tags", [])):
         if not SLUG_RE.match(tag):
-            problems.append(Problem(path, src.line_of("tags", i), "E203", f"tag {tag!r} must be "
-                                    "a lowercase slug of letters, digits and hyphens"))
+            problems.append(
+                Problem(
+                    path,
+                    src.line_of("tags", i),
+                    "E203",
+                    f"tag {tag!r} must be a lowercase slug of letters, digits and hyphens",
+                )
+            )
     if "minutes" in v and not MIN_MINUTES <= v["minutes"] <= MAX_MINUTES:
-        problems.append(Problem(path, src.line_of("minutes"), "E207", f"minutes is {v['minutes']}"
-                                f"; a question's time budget must be {MIN_MINUTES} to "
-                                f"{MAX_MINUTES} minutes"))
+        problems.append(
+            Problem(
+                path,
+                src.line_of("minutes"),
+                "E207",
+                f"minutes is {v['minutes']}"
+                f"; a question's time budget must be {MIN_MINUTES} to "
+                f"{MAX_MINUTES} minutes",
+            )
+        )
     scale = catalog.scales.get(v.get("scale"))
     if "scale" in v and scale is None:
-        problems.append(Problem(path, src.line_of("scale"), "E206", f"scale {v['scale']!r} is "
-                                f"not defined in rubrics/scales{_suggest(v['scale'], catalog.scales)}"))
+        problems.append(
+            Problem(
+                path,
+                src.line_of("scale"),
+                "E206",
+                f"scale {v['scale']!r} is "
+                f"not defined in rubrics/scales{_suggest(v['scale'], catalog.scales)}",
+            )
+        )
     if topic is None:
-        problems.append(Problem(path, 1, "E208", "the file is not in a topic folder: move it to "
-                                "questions/<topic>/"))
+        problems.append(
+            Problem(
+                path, 1, "E208", "the file is not in a topic folder: move it to questions/<topic>/"
+            )
+        )
     elif catalog.topics and topic not in catalog.topics:
-        problems.append(Problem(path, 1, "E208", f"folder {topic!r} is not a topic in "
-                                f"rubrics/topics.md{_suggest(topic, catalog.topics)}: move the "
-                                "file or add the topic"))
+        problems.append(
+            Problem(
+                path,
+                1,
+                "E208",
+                f"folder {topic!r} is not a topic in "
+                f"rubrics/topics.md{_suggest(topic, catalog.topics)}: move the "
+                "file or add the topic",
+            )
+        )
 
     placeholder = src.body.find("TODO:")
     if placeholder >= 0:
-        problems.append(Problem(path, src.body_line + src.body.count("\n", 0, placeholder),
-                                "W304", "placeholder text from new-question is still here: "
-                                "replace every TODO: with real content"))
+        problems.append(
+            Problem(
+                path,
+                src.body_line + src.body.count("\n", 0, placeholder),
+                "W304",
+                "placeholder text from new-question is still here: "
+                "replace every TODO: with real content",
+            )
+        )
     sections = _check_sections(src, problems)
     prompt = sections.get("prompt", "")
     probes = _check_probes(src, sections, problems)
@@ -168,11 +256,24 @@ def parse_question(src: Source, catalog: Catalog, topic: str | None,
     if any(p.code.startswith("E") for p in problems):
         return None, problems
     question = Question(
-        id=v["id"], title=v["title"].strip(), kind=v["kind"], competencies=v["competencies"],
-        levels=[lvl for lvl in LEVELS if lvl in v["levels"]], minutes=v["minutes"],
-        scale=v["scale"], tags=v["tags"], topic=topic, path=path, prompt=prompt, probes=probes,
-        guide=guide, bar=bar, red_flags=sections.get("red_flags", ""),
-        notes=sections.get("notes", ""), body=src.body, retired=v.get("retired", False),
+        id=v["id"],
+        title=v["title"].strip(),
+        kind=v["kind"],
+        competencies=v["competencies"],
+        levels=[lvl for lvl in LEVELS if lvl in v["levels"]],
+        minutes=v["minutes"],
+        scale=v["scale"],
+        tags=v["tags"],
+        topic=topic,
+        path=path,
+        prompt=prompt,
+        probes=probes,
+        guide=guide,
+        bar=bar,
+        red_flags=sections.get("red_flags", ""),
+        notes=sections.get("notes", ""),
+        body=src.body,
+        retired=v.get("retired", False),
     )
     return question, problems
 
@@ -183,24 +284,50 @@ def _check_sections(src: Source, problems: list[Problem]) -> dict[str, str]:
     for heading in src.sections:
         name = heading.title.strip().lower()
         if name not in SECTIONS:
-            problems.append(Problem(src.path, heading.line, "W303", f"unknown section "
-                                    f"{heading.title!r}{_suggest(name, SECTIONS)}: the sections "
-                                    "are " + ", ".join(s.capitalize() for s in SECTIONS)))
+            problems.append(
+                Problem(
+                    src.path,
+                    heading.line,
+                    "W303",
+                    f"unknown section "
+                    f"{heading.title!r}{_suggest(name, SECTIONS)}: the sections "
+                    "are " + ", ".join(s.capitalize() for s in SECTIONS),
+                )
+            )
             continue
         key = SECTIONS[name][0]
         if key in found:
-            problems.append(Problem(src.path, heading.line, "E307", f"section {heading.title!r} "
-                                    f"already appears on line {lines[key]}: merge the two"))
+            problems.append(
+                Problem(
+                    src.path,
+                    heading.line,
+                    "E307",
+                    f"section {heading.title!r} "
+                    f"already appears on line {lines[key]}: merge the two",
+                )
+            )
             continue
         if not heading.text.strip():
-            problems.append(Problem(src.path, heading.line, "E306", f"section {heading.title!r} "
-                                    "is empty: write its text or remove the heading"))
+            problems.append(
+                Problem(
+                    src.path,
+                    heading.line,
+                    "E306",
+                    f"section {heading.title!r} is empty: write its text or remove the heading",
+                )
+            )
         found[key], lines[key] = heading.text.strip(), heading.line
         src.lines[f"section:{key}"] = heading.line
     for name, (key, required) in SECTIONS.items():
         if required and key not in found:
-            problems.append(Problem(src.path, src.body_line, "E301", f"missing section "
-                                    f"'## {name.capitalize()}': add it (see CONTRIBUTING.md)"))
+            problems.append(
+                Problem(
+                    src.path,
+                    src.body_line,
+                    "E301",
+                    f"missing section '## {name.capitalize()}': add it (see CONTRIBUTING.md)",
+                )
+            )
     return found
 
 
@@ -210,11 +337,25 @@ def _check_probes(src, sections, problems) -> list[str]:
     probes = list_items(sections["probes"])
     line = src.lines.get("section:probes", 1)
     if len(probes) < MIN_PROBES:
-        problems.append(Problem(src.path, line, "E302", f"{len(probes)} follow-up probe(s): write "
-                                f"at least {MIN_PROBES}, each as a `- ` list item"))
+        problems.append(
+            Problem(
+                src.path,
+                line,
+                "E302",
+                f"{len(probes)} follow-up probe(s): write "
+                f"at least {MIN_PROBES}, each as a `- ` list item",
+            )
+        )
     elif len(probes) < GOOD_PROBES:
-        problems.append(Problem(src.path, line, "W301", f"only {len(probes)} follow-up probes: "
-                                f"add a {GOOD_PROBES}rd that deepens or branches the discussion"))
+        problems.append(
+            Problem(
+                src.path,
+                line,
+                "W301",
+                f"only {len(probes)} follow-up probes: "
+                f"add a {GOOD_PROBES}rd that deepens or branches the discussion",
+            )
+        )
     return probes
 
 
@@ -232,20 +373,39 @@ def _check_guide(src, sections, scale, problems) -> dict[str, str]:
         points = scale.values if scale else None
         if not match or (points and int(match.group(1)) not in points):
             allowed = f"### {points[0]} to ### {points[-1]}" if points else "### <point>"
-            problems.append(Problem(src.path, sub.line, "E304", f"anchor heading "
-                                    f"'### {sub.title}' is not a point of the scale: use "
-                                    f"{allowed}"))
+            problems.append(
+                Problem(
+                    src.path,
+                    sub.line,
+                    "E304",
+                    f"anchor heading '### {sub.title}' is not a point of the scale: use {allowed}",
+                )
+            )
             continue
         if not sub.text.strip():
-            problems.append(Problem(src.path, sub.line, "E306", f"anchor '### {sub.title}' is "
-                                    "empty: say what an answer at this point sounds like"))
+            problems.append(
+                Problem(
+                    src.path,
+                    sub.line,
+                    "E306",
+                    f"anchor '### {sub.title}' is "
+                    "empty: say what an answer at this point sounds like",
+                )
+            )
         guide[match.group(1)] = sub.text.strip()
     if scale:
         for point in scale.values:
             if str(point) not in guide:
-                problems.append(Problem(src.path, heading.line, "E303", f"the scoring guide has "
-                                        f"no anchor for {point}: add '### {point}' with what a "
-                                        f"{point} answer sounds like"))
+                problems.append(
+                    Problem(
+                        src.path,
+                        heading.line,
+                        "E303",
+                        f"the scoring guide has "
+                        f"no anchor for {point}: add '### {point}' with what a "
+                        f"{point} answer sounds like",
+                    )
+                )
     return guide
 
 
@@ -255,18 +415,39 @@ def _check_bar(src, sections, levels, problems) -> dict[str, str]:
     for item in list_items(sections.get("bar", "")):
         match = _BAR_ITEM_RE.match(item)
         if not match:
-            problems.append(Problem(src.path, line, "W302", f"bar item {item[:40]!r} does not "
-                                    "start with a level: write it as `- **mid:** ...`"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "W302",
+                    f"bar item {item[:40]!r} does not "
+                    "start with a level: write it as `- **mid:** ...`",
+                )
+            )
             continue
         level = match.group(1).lower()
         if level not in levels:
-            problems.append(Problem(src.path, line, "W302", f"the bar names level {level!r}, which "
-                                    "is not in `levels`: remove it or add the level"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "W302",
+                    f"the bar names level {level!r}, which "
+                    "is not in `levels`: remove it or add the level",
+                )
+            )
         bar[level] = item[match.end() :].strip()
     if len(levels) > 1:
         for level in levels:
             if level in LEVELS and level not in bar:
-                problems.append(Problem(src.path, line, "E305", f"the question suits {level} but "
-                                        f"'## Bar by level' says nothing for it: add "
-                                        f"`- **{level}:** what meets the bar`"))
+                problems.append(
+                    Problem(
+                        src.path,
+                        line,
+                        "E305",
+                        f"the question suits {level} but "
+                        f"'## Bar by level' says nothing for it: add "
+                        f"`- **{level}:** what meets the bar`",
+                    )
+                )
     return bar

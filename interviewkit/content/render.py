@@ -14,9 +14,43 @@ import nh3
 
 EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s",
-    "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -31,7 +65,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _H2_RE = re.compile(r"<h2>(.*?)</h2>", re.S)
 _H3_RE = re.compile(r"<h3>(.*?)</h3>", re.S)
 _LI_LEVEL_RE = re.compile(
-    r"<li>\s*(?:<p>)?\s*<strong>([A-Za-z-]+)\s*:?\s*</strong>\s*:?\s*(.*?)</li>", re.S)
+    r"<li>\s*(?:<p>)?\s*<strong>([A-Za-z-]+)\s*:?\s*</strong>\s*:?\s*(.*?)</li>", re.S
+)
 
 
 class Renderer:

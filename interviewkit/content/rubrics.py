@@ -78,8 +78,14 @@ def _need(src: Source, fields: dict, name: str, problems, kind=str, where=None, 
 def _need_id(src, problems):
     value = _need(src, src.fields, "id", problems)
     if value is not None and not SLUG_RE.match(value):
-        problems.append(Problem(src.path, src.line_of("id"), "E203", f"id {value!r} must be a "
-                                "lowercase slug of letters, digits and hyphens"))
+        problems.append(
+            Problem(
+                src.path,
+                src.line_of("id"),
+                "E203",
+                f"id {value!r} must be a lowercase slug of letters, digits and hyphens",
+            )
+        )
         return None
     return value
 
@@ -92,8 +98,14 @@ def parse_scale(src: Source, problems: list[Problem]) -> Scale | None:
     for i, point in enumerate(points):
         line = src.line_of("points", i)
         if not isinstance(point, dict):
-            problems.append(Problem(src.path, line, "E202", "each point must be a mapping with "
-                                    "value, label and anchor"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "E202",
+                    "each point must be a mapping with value, label and anchor",
+                )
+            )
             continue
         _need(src, point, "value", problems, int, f"point {i + 1}", line)
         _need(src, point, "label", problems, str, f"point {i + 1}", line)
@@ -101,8 +113,14 @@ def parse_scale(src: Source, problems: list[Problem]) -> Scale | None:
     if len(problems) == before:
         values = [p["value"] for p in points]
         if values != list(range(1, len(values) + 1)) or len(values) < 2:
-            problems.append(Problem(src.path, src.line_of("points"), "E501", f"scale points are "
-                                    f"{values}; number them 1, 2, 3 ... with at least two"))
+            problems.append(
+                Problem(
+                    src.path,
+                    src.line_of("points"),
+                    "E501",
+                    f"scale points are {values}; number them 1, 2, 3 ... with at least two",
+                )
+            )
     if len(problems) > before:
         return None
     return Scale(sid, title, points, src.body.strip(), src.path)
@@ -115,8 +133,14 @@ def parse_competency(src: Source, problems: list[Problem]) -> Competency | None:
     texts = {h.title.strip().lower(): h.text.strip() for h in src.sections}
     for name in ("covers", "strong looks like"):
         if not texts.get(name):
-            problems.append(Problem(src.path, src.body_line, "E301", f"missing section "
-                                    f"'## {name.capitalize()}': add it with its text"))
+            problems.append(
+                Problem(
+                    src.path,
+                    src.body_line,
+                    "E301",
+                    f"missing section '## {name.capitalize()}': add it with its text",
+                )
+            )
     if len(problems) > before:
         return None
     return Competency(cid, title, texts["covers"], texts["strong looks like"], src.path)
@@ -126,26 +150,53 @@ def parse_loop(src: Source, problems: list[Problem]) -> LoopTemplate | None:
     """Check and build a loop template's fields (references are checked by check_catalog)."""
     before = len(problems)
     lid, title = _need_id(src, problems), _need(src, src.fields, "title", problems)
-    role, level = _need(src, src.fields, "role", problems), _need(src, src.fields, "level", problems)
+    role, level = (
+        _need(src, src.fields, "role", problems),
+        _need(src, src.fields, "level", problems),
+    )
     scale = _need(src, src.fields, "scale", problems)
     sessions = _need(src, src.fields, "sessions", problems, list) or []
     if level is not None and level not in LEVELS:
-        problems.append(Problem(src.path, src.line_of("level"), "E204", f"level {level!r} is not "
-                                f"one of {', '.join(LEVELS)}"))
+        problems.append(
+            Problem(
+                src.path,
+                src.line_of("level"),
+                "E204",
+                f"level {level!r} is not one of {', '.join(LEVELS)}",
+            )
+        )
     if "sessions" in src.fields and not sessions:
-        problems.append(Problem(src.path, src.line_of("sessions"), "E501", "a loop template "
-                                "needs at least one session"))
+        problems.append(
+            Problem(
+                src.path,
+                src.line_of("sessions"),
+                "E501",
+                "a loop template needs at least one session",
+            )
+        )
     for i, session in enumerate(sessions):
         line, where = src.line_of("sessions", i), f"session {i + 1}"
         if not isinstance(session, dict):
-            problems.append(Problem(src.path, line, "E202", f"{where} must be a mapping with "
-                                    "name, minutes and competencies"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "E202",
+                    f"{where} must be a mapping with name, minutes and competencies",
+                )
+            )
             continue
         _need(src, session, "name", problems, str, where, line)
         minutes = _need(src, session, "minutes", problems, int, where, line)
         if minutes is not None and not 10 <= minutes <= 240:
-            problems.append(Problem(src.path, line, "E207", f"{where} lasts {minutes} minutes; "
-                                    "a session must be 10 to 240 minutes"))
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "E207",
+                    f"{where} lasts {minutes} minutes; a session must be 10 to 240 minutes",
+                )
+            )
         comps = _need(src, session, "competencies", problems, list, where, line)
         if comps is not None and not comps:
             problems.append(Problem(src.path, line, "E501", f"{where} lists no competencies"))
@@ -159,10 +210,15 @@ def parse_topics(src: Source, problems: list[Problem]) -> dict[str, str]:
     topics = {}
     for i, item in enumerate(_need(src, src.fields, "topics", problems, list) or []):
         line = src.line_of("topics", i)
-        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
-                and SLUG_RE.match(item["id"]) and isinstance(item.get("title"), str)):
-            problems.append(Problem(src.path, line, "E501", "each topic needs a slug `id` and a "
-                                    "`title`"))
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and SLUG_RE.match(item["id"])
+            and isinstance(item.get("title"), str)
+        ):
+            problems.append(
+                Problem(src.path, line, "E501", "each topic needs a slug `id` and a `title`")
+            )
             continue
         topics[item["id"]] = item["title"]
     return topics
@@ -172,11 +228,25 @@ def check_catalog(catalog: Catalog, problems: list[Problem]) -> None:
     """Check references between rubric files (loop templates to scales and competencies)."""
     for loop in catalog.loops.values():
         if loop.scale not in catalog.scales:
-            problems.append(Problem(loop.path, 1, "E206", f"loop template {loop.id!r} uses scale "
-                                    f"{loop.scale!r}, which is not defined in rubrics/scales"))
+            problems.append(
+                Problem(
+                    loop.path,
+                    1,
+                    "E206",
+                    f"loop template {loop.id!r} uses scale "
+                    f"{loop.scale!r}, which is not defined in rubrics/scales",
+                )
+            )
         for i, session in enumerate(loop.sessions):
             for comp in session["competencies"]:
                 if comp not in catalog.competencies:
-                    problems.append(Problem(loop.path, 1, "E205", f"session {i + 1} of "
-                                            f"{loop.id!r} names competency {comp!r}, which is "
-                                            "not defined in rubrics/competencies"))
+                    problems.append(
+                        Problem(
+                            loop.path,
+                            1,
+                            "E205",
+                            f"session {i + 1} of "
+                            f"{loop.id!r} names competency {comp!r}, which is "
+                            "not defined in rubrics/competencies",
+                        )
+                    )

@@ -65,40 +65,70 @@ def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
     """Parse a file's bytes into a Source, or return the problems that prevent it."""
     if len(data) > MAX_FILE_BYTES:
         return None, [
-            Problem(path, 1, "E102", f"the file is {len(data):,} bytes; the limit is "
-                    f"{MAX_FILE_BYTES:,}: split it or remove embedded data")
+            Problem(
+                path,
+                1,
+                "E102",
+                f"the file is {len(data):,} bytes; the limit is "
+                f"{MAX_FILE_BYTES:,}: split it or remove embedded data",
+            )
         ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, [
-            Problem(path, line, "E101", f"byte 0x{data[exc.start]:02x} is not UTF-8: "
-                    "save the file as UTF-8 text")
+            Problem(
+                path,
+                line,
+                "E101",
+                f"byte 0x{data[exc.start]:02x} is not UTF-8: save the file as UTF-8 text",
+            )
         ]
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return None, [Problem(path, line, "E101", "the file contains a NUL byte: it looks "
-                              "binary; save it as UTF-8 text")]
+        return None, [
+            Problem(
+                path,
+                line,
+                "E101",
+                "the file contains a NUL byte: it looks binary; save it as UTF-8 text",
+            )
+        ]
     opening = _OPEN_RE.match(text)
     if not opening:
         what = "the file is empty" if not text.strip() else "the first line is not ---"
         return None, [
-            Problem(path, 1, "E103", f"{what}: start the file with a --- line, the front "
-                    "matter fields, and a closing --- line (see CONTRIBUTING.md)")
+            Problem(
+                path,
+                1,
+                "E103",
+                f"{what}: start the file with a --- line, the front "
+                "matter fields, and a closing --- line (see CONTRIBUTING.md)",
+            )
         ]
     closing = _CLOSE_RE.search(text, opening.end())
     if not closing:
         return None, [
-            Problem(path, 1, "E104", "the front matter opened on line 1 is never closed: "
-                    "add a line with --- after the last field")
+            Problem(
+                path,
+                1,
+                "E104",
+                "the front matter opened on line 1 is never closed: "
+                "add a line with --- after the last field",
+            )
         ]
     fm_text = text[opening.end() : closing.start()]
     if len(fm_text) > MAX_FRONT_MATTER_BYTES:
         return None, [
-            Problem(path, 2, "E102", f"the front matter is {len(fm_text):,} characters; the "
-                    f"limit is {MAX_FRONT_MATTER_BYTES:,}: keep long text in the body")
+            Problem(
+                path,
+                2,
+                "E102",
+                f"the front matter is {len(fm_text):,} characters; the "
+                f"limit is {MAX_FRONT_MATTER_BYTES:,}: keep long text in the body",
+            )
         ]
     problems: list[Problem] = []
     parsed = _parse_yaml(path, fm_text, problems)
@@ -108,8 +138,9 @@ def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
     body_start = closing.end() + 1
     body_line = text.count("\n", 0, body_start) + 1
     body = text[body_start:]
-    return Source(path, fields, lines, item_lines, body, body_line,
-                  split_sections(body, body_line)), problems
+    return Source(
+        path, fields, lines, item_lines, body, body_line, split_sections(body, body_line)
+    ), problems
 
 
 def _parse_yaml(path, fm_text, problems):
@@ -118,17 +149,35 @@ def _parse_yaml(path, fm_text, problems):
     try:
         node = loader.get_single_node()
         if node is None:
-            problems.append(Problem(path, 2, "E106", "the front matter is empty: add the "
-                                    "required fields (see CONTRIBUTING.md)"))
+            problems.append(
+                Problem(
+                    path,
+                    2,
+                    "E106",
+                    "the front matter is empty: add the required fields (see CONTRIBUTING.md)",
+                )
+            )
             return None
         if ("&" in fm_text or "*" in fm_text) and not _plain_tree(node):
-            problems.append(Problem(path, 2, "E107", "the front matter uses YAML anchors or "
-                                    "aliases, or nests too deeply: write every value out"))
+            problems.append(
+                Problem(
+                    path,
+                    2,
+                    "E107",
+                    "the front matter uses YAML anchors or "
+                    "aliases, or nests too deeply: write every value out",
+                )
+            )
             return None
         if not isinstance(node, yaml.MappingNode):
-            problems.append(Problem(path, node.start_mark.line + _FM_LINE_OFFSET, "E106",
-                                    "the front matter must be `field: value` lines, not a "
-                                    "list or a single value"))
+            problems.append(
+                Problem(
+                    path,
+                    node.start_mark.line + _FM_LINE_OFFSET,
+                    "E106",
+                    "the front matter must be `field: value` lines, not a list or a single value",
+                )
+            )
             return None
         lines, item_lines = {}, {}
         for key_node, value_node in node.value:
@@ -142,11 +191,23 @@ def _parse_yaml(path, fm_text, problems):
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + _FM_LINE_OFFSET
         reason = exc.problem or exc.context or "invalid YAML"
-        problems.append(Problem(path, line, "E105", f"front matter is not valid YAML ({reason}): "
-                                "check indentation, colons and quoting"))
+        problems.append(
+            Problem(
+                path,
+                line,
+                "E105",
+                f"front matter is not valid YAML ({reason}): check indentation, colons and quoting",
+            )
+        )
     except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
-        problems.append(Problem(path, 2, "E105", f"front matter is not valid YAML ({exc}): check "
-                                "indentation, colons and quoting"))
+        problems.append(
+            Problem(
+                path,
+                2,
+                "E105",
+                f"front matter is not valid YAML ({exc}): check indentation, colons and quoting",
+            )
+        )
     finally:
         loader.dispose()
     return None

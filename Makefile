@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Both work on a fresh machine with
+# Python 3.11: they create .venv, install the project into it, then run.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint-content bench format
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/interviewkit init
+	$(BIN)/interviewkit load
+	$(BIN)/interviewkit serve
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/interviewkit lint
+	$(BIN)/pytest
+
+lint-content: install
+	$(BIN)/interviewkit lint
+
+bench: install
+	$(BIN)/python bench/bank_build.py
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
