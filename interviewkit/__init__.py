@@ -17,7 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app: defaults, then instance/config.py, then INTERVIEWKIT_*."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(
         BANK_PATH=os.path.join(app.instance_path, "bank.db"),
         CONTENT_ROOTS=[str(PROJECT_ROOT)],

@@ -251,7 +251,7 @@ def parse_question(
     prompt = sections.get("prompt", "")
     probes = _check_probes(src, sections, problems)
     guide = _check_guide(src, sections, scale, problems)
-    bar = _check_bar(src, sections, v.get("levels", []), problems)
+    bar = _check_bar(src, sections, v.get("levels"), problems)
 
     if any(p.code.startswith("E") for p in problems):
         return None, problems
@@ -426,7 +426,7 @@ def _check_bar(src, sections, levels, problems) -> dict[str, str]:
             )
             continue
         level = match.group(1).lower()
-        if level not in levels:
+        if levels is not None and level not in levels:
             problems.append(
                 Problem(
                     src.path,
@@ -437,7 +437,7 @@ def _check_bar(src, sections, levels, problems) -> dict[str, str]:
                 )
             )
         bar[level] = item[match.end() :].strip()
-    if len(levels) > 1:
+    if levels and len(levels) > 1:
         for level in levels:
             if level in LEVELS and level not in bar:
                 problems.append(

@@ -1,0 +1,65 @@
+"""The app factory, instance configuration and /healthz."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from interviewkit import create_app
+from interviewkit.content.bank import load
+
+
+def test_secret_key_is_generated_once_and_private(tmp_path):
+    instance = tmp_path / "inst"
+    first = create_app({"INSTANCE_PATH": str(instance)})
+    second = create_app({"INSTANCE_PATH": str(instance)})
+    key_file = instance / "secret_key"
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_two_instances_get_different_keys(tmp_path):
+    a = create_app({"INSTANCE_PATH": str(tmp_path / "a")})
+    b = create_app({"INSTANCE_PATH": str(tmp_path / "b")})
+    assert a.config["SECRET_KEY"] != b.config["SECRET_KEY"]
+
+
+def test_config_file_then_environment(tmp_path, monkeypatch):
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    (instance / "config.py").write_text("PORT = 6000\nWORKERS = 3\n")
+    monkeypatch.setenv("INTERVIEWKIT_PORT", "7000")
+    monkeypatch.setenv("INTERVIEWKIT_CONTENT_ROOTS", os.pathsep.join(["/a", "/b"]))
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(instance))
+    app = create_app()
+    assert app.config["WORKERS"] == 3  # from instance/config.py
+    assert app.config["PORT"] == 7000  # the environment wins over the file
+    assert app.config["CONTENT_ROOTS"] == ["/a", "/b"]
+
+
+def test_content_roots_accept_a_json_list(tmp_path, monkeypatch):
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    monkeypatch.setenv("INTERVIEWKIT_CONTENT_ROOTS", '["/x", "/y"]')
+    assert create_app().config["CONTENT_ROOTS"] == ["/x", "/y"]
+
+
+def test_healthz_without_a_bank(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "no bank"
+    assert "interviewkit load" in response.json["detail"]
+
+
+def test_healthz_reports_build_and_count(app, client, content_root):
+    result = load([content_root], app.config["BANK_PATH"])
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["build_id"] == result.build_id
+    assert response.json["questions"] == 4
+
+
+def test_init_command(runner, app):
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0
+    assert app.instance_path in result.output
