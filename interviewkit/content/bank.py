@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from . import parallel, similarity
 from .files import ContentFile, discover
-from .lint import build_catalog, check_question, cross_check
+from .lint import Entry, build_catalog, check_question, cross_check
 from .problems import Problem, has_errors
 from .render import Renderer
 
-SCHEMA_VERSION = "1"
-PARALLEL_THRESHOLD = 200  # below this many files to parse, worker start-up costs more than it saves
+SCHEMA_VERSION = "2"
+PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
 FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 
 
@@ -72,6 +71,7 @@ def _process(f: ContentFile):
     row = None
     if question is not None:
         row = question_row(question, f, _worker_state["renderer"].sections(question.body))
+        row["fingerprint"] = json.dumps(similarity.fingerprint(question.prompt))
     return f.key, (question.id if question else None), row, problems
 
 
@@ -142,11 +142,13 @@ def create_schema(db: sqlite_utils.Database) -> None:
             "notes": str,
             "body": str,
             "html": str,
+            "fingerprint": str,
             "guide_text": str,
             "tags_text": str,
         },
         pk="id",
     )
+    db["questions"].create_index(["source_key"], unique=True)
     for name, column in (
         ("question_competencies", "competency"),
         ("question_levels", "level"),
@@ -268,36 +270,10 @@ def _signature(files: list[ContentFile]) -> str:
     return digest.hexdigest()
 
 
-def _run(files: list[ContentFile], catalog, workers: int):
-    """Yield _process results for the files, in order, using worker processes if worthwhile."""
-    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_init_worker,
-            initargs=(catalog,),
-        ) as pool:
-            yield from pool.map(_process, files, chunksize=32)
-    else:
-        _init_worker(catalog)
-        yield from map(_process, files)
-
-
-class _Entry:
-    """What cross-checks need of a question: its id, prompt and the line of its id."""
-
-    __slots__ = ("id", "prompt", "line")
-
-    def __init__(self, id, prompt, line):  # noqa: A002 - mirrors Question.id
-        self.id, self.prompt, self.line = id, prompt, line
-
-
 def load(roots: list, bank_path, *, workers: int | None = None, force: bool = False) -> LoadResult:
     """Build or update the bank at `bank_path` from the content roots; see the module doc."""
     started = time.perf_counter()
     bank_path = Path(bank_path)
-    workers = workers or min(os.cpu_count() or 1, 4)
     result = LoadResult()
 
     files = [f.read() for f in discover([Path(r) for r in roots])]
@@ -401,7 +377,9 @@ def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
     """Parse files and insert their rows; record each file's id in `qids` and `sources`."""
     problems: list[Problem] = []
     by_key = {f.key: f for f in files}
-    for key, qid, row, file_problems in _run(files, catalog, workers):
+    for key, qid, row, file_problems in parallel.run(
+        _process, files, _init_worker, (catalog,), workers, PARALLEL_THRESHOLD
+    ):
         problems.extend(file_problems)
         f = by_key[key]
         qids[key] = qid
@@ -416,20 +394,25 @@ def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
 
 
 def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
-    """Check duplicate ids and prompts, using the stored prompts of unchanged files."""
+    """Check duplicate ids and prompts, using the stored fingerprints of unchanged files."""
     stored = {
-        key: _Entry(qid, prompt, line)
-        for key, qid, prompt, line in conn.execute(
-            "SELECT source_key, id, prompt, line FROM questions"
+        key: Entry(qid, line, *json.loads(fp))
+        for key, qid, line, fp in conn.execute(
+            "SELECT source_key, id, line, fingerprint FROM questions"
         )
     }
     entries = [
-        (current[k], stored.get(k) or _Entry(qid, "", 1))
+        (current[k], stored.get(k) or Entry(qid, 1, "", []))
         for k, qid in qids.items()
         if qid is not None and k in current
     ]
     focus = None if full else {f.key for f in parsed}
-    return [p for p in cross_check(entries, focus) if p.code.startswith("E")]
+
+    def prompt_of(key: str) -> str:
+        row = conn.execute("SELECT prompt FROM questions WHERE source_key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    return [p for p in cross_check(entries, focus, prompt_of) if p.code.startswith("E")]
 
 
 def _write_catalog(db: sqlite_utils.Database, catalog) -> None:

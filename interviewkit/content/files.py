@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SKIP_NAMES = {"README.md", "CONTRIBUTING.md"}
@@ -21,21 +21,22 @@ class ContentFile:
     topic: str | None
     data: bytes = b""
     hash: str = ""
+    abspath: str = field(init=False)
+    display: str = field(init=False)  # as shown to a user: relative to the working directory
+
+    def __post_init__(self) -> None:
+        self.abspath = os.path.join(str(self.root), self.rel)
+        self.display = display_path(self.abspath)
 
     @property
     def path(self) -> Path:
         """Return the file's absolute path."""
-        return self.root / self.rel
+        return Path(self.abspath)
 
     @property
     def key(self) -> str:
         """Return a key that is unique across roots."""
         return f"{self.root_index}:{self.rel}"
-
-    @property
-    def display(self) -> str:
-        """Return the path as shown to a user: relative to the working directory if inside it."""
-        return display_path(self.path)
 
     @property
     def stem(self) -> str:
@@ -44,17 +45,17 @@ class ContentFile:
 
     def read(self) -> ContentFile:
         """Read the file's bytes and hash them."""
-        self.data = self.path.read_bytes()
+        with open(self.abspath, "rb") as fh:
+            self.data = fh.read()
         self.hash = hashlib.sha256(self.data).hexdigest()
         return self
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """Return a path relative to the working directory when it lies inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    cwd = os.getcwd() + os.sep
+    text = str(path)
+    return text[len(cwd) :] if text.startswith(cwd) else text
 
 
 def classify(rel: str) -> tuple[str, str | None]:
@@ -80,11 +81,13 @@ def discover(roots: list[Path]) -> list[ContentFile]:
             base = root / top
             if not base.is_dir():
                 continue
+            prefix = len(str(root)) + 1
             for dirpath, dirnames, filenames in os.walk(base):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                folder = dirpath[prefix:].replace(os.sep, "/")
                 for name in sorted(filenames):
                     if name.endswith(".md") and name not in SKIP_NAMES:
-                        rel = Path(dirpath, name).relative_to(root).as_posix()
+                        rel = f"{folder}/{name}"
                         found.append(ContentFile(index, root, rel, *classify(rel)))
     return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from . import similarity
+from . import parallel, similarity
 from .files import ContentFile, discover, display_path, root_of
 from .problems import Problem
 from .questions import Question, parse_question
@@ -78,20 +78,39 @@ def check_question(f: ContentFile, catalog: Catalog) -> tuple[Question | None, l
         return None, problems
     question, more = parse_question(src, catalog, f.topic, f.stem)
     if question is not None:
-        question.line = src.line_of("id")
+        question.line = src.top_line("id")
     return question, problems + more
 
 
+class Entry:
+    """What checks across files need of a question: id, line of the id, prompt fingerprint."""
+
+    __slots__ = ("id", "line", "exact", "sketch", "prompt")
+
+    def __init__(self, qid, line, exact, sketch, prompt=None) -> None:
+        self.id, self.line, self.exact, self.sketch, self.prompt = qid, line, exact, sketch, prompt
+
+    @classmethod
+    def of(cls, question: Question) -> Entry:
+        """Return the entry of a parsed question."""
+        return cls(
+            question.id, question.line, *similarity.fingerprint(question.prompt), question.prompt
+        )
+
+
 def cross_check(
-    entries: list[tuple[ContentFile, Question]], focus: set[str] | None = None
+    entries: list[tuple[ContentFile, Entry]],
+    focus: set[str] | None = None,
+    prompt_of=None,
 ) -> list[Problem]:
     """Check duplicate ids within a root and duplicate or similar prompts across the bank.
 
     `entries` holds every question of the bank (the whole universe); only problems that
     touch a file whose key is in `focus` are reported (all of them when focus is None).
+    `prompt_of(key)` returns a prompt's text when entries do not carry it.
     """
     problems = []
-    by_root_id: dict[tuple[int, str], list[tuple[ContentFile, Question]]] = defaultdict(list)
+    by_root_id: dict[tuple[int, str], list[tuple[ContentFile, Entry]]] = defaultdict(list)
     for f, q in entries:
         by_root_id[(f.root_index, q.id)].append((f, q))
     for group in by_root_id.values():
@@ -110,13 +129,17 @@ def cross_check(
                         )
                     )
     # Near-duplicates among the questions the bank will serve: the last root wins by id.
-    winners: dict[str, tuple[ContentFile, Question]] = {}
+    winners: dict[str, tuple[ContentFile, Entry]] = {}
     for f, q in entries:
         current = winners.get(q.id)
         if current is None or f.root_index >= current[0].root_index:
             winners[q.id] = (f, q)
     by_key = {f.key: (f, q) for f, q in winners.values()}
-    pairs = similarity.similar_pairs(((k, q.prompt) for k, (f, q) in by_key.items()), focus=focus)
+    pairs = similarity.similar_pairs(
+        ((k, q.exact, q.sketch) for k, (f, q) in by_key.items()),
+        prompt_of or (lambda key: by_key[key][1].prompt),
+        focus,
+    )
     for ka, kb, score in pairs:
         (fa, qa), (fb, qb) = by_key[ka], by_key[kb]
         if focus is not None and kb not in focus:
@@ -146,7 +169,22 @@ def cross_check(
     return problems
 
 
-def lint(paths: list[Path] | None, roots: list[Path]) -> tuple[list[Problem], int]:
+_catalog: list[Catalog] = []
+
+
+def _init_worker(catalog: Catalog) -> None:
+    _catalog[:] = [catalog]
+
+
+def _lint_one(f: ContentFile):
+    question, problems = check_question(f.read(), _catalog[0])
+    entry = Entry.of(question) if question else None
+    return f.key, entry, problems
+
+
+def lint(
+    paths: list[Path] | None, roots: list[Path], workers: int | None = None
+) -> tuple[list[Problem], int]:
     """Lint the files under `paths` (default: every content root); return (problems, files)."""
     roots = [Path(r).resolve() for r in roots]
     problems: list[Problem] = []
@@ -190,15 +228,15 @@ def lint(paths: list[Path] | None, roots: list[Path]) -> tuple[list[Problem], in
     catalog, catalog_problems = build_catalog(universe)
     problems.extend(p for p in catalog_problems if _in_focus(p, universe, focus))
     entries = []
-    for f in universe:
-        if f.kind != "question":
-            continue
-        f.read()
-        question, file_problems = check_question(f, catalog)
-        if focus is None or f.key in focus:
+    question_files = [f for f in universe if f.kind == "question"]
+    by_key = {f.key: f for f in question_files}
+    for key, entry, file_problems in parallel.run(
+        _lint_one, question_files, _init_worker, (catalog,), workers
+    ):
+        if focus is None or key in focus:
             problems.extend(file_problems)
-        if question is not None:
-            entries.append((f, question))
+        if entry is not None:
+            entries.append((by_key[key], entry))
     problems.extend(cross_check(entries, focus))
     checked = len(universe) if focus is None else len(focus)
     return sorted(set(problems)), checked

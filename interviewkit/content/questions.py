@@ -83,7 +83,7 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
                     )
                 )
             continue
-        value, line = src.fields[name], src.line_of(name)
+        value = src.fields[name]
         if kind in ("slug", "text", "choice"):
             ok = isinstance(value, str) and value.strip() != ""
             wanted = "a non-empty text"
@@ -103,7 +103,10 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
         if not ok:
             problems.append(
                 Problem(
-                    src.path, line, "E202", f"field {name!r} must be {wanted}, not {value!r:.60}"
+                    src.path,
+                    src.line_of(name),
+                    "E202",
+                    f"field {name!r} must be {wanted}, not {value!r:.60}",
                 )
             )
             continue
@@ -111,7 +114,7 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
             problems.append(
                 Problem(
                     src.path,
-                    line,
+                    src.line_of(name),
                     "E203",
                     f"{name} {value!r:.60} must be a "
                     "lowercase slug of letters, digits and hyphens, at most "
@@ -121,7 +124,9 @@ def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
             continue
         if kind == "list" and len(set(value)) != len(value):
             problems.append(
-                Problem(src.path, line, "W203", f"{name} lists a value twice: remove the repeat")
+                Problem(
+                    src.path, src.line_of(name), "W203", f"{name} lists a value twice: remove it"
+                )
             )
         values[name] = value
     for name in src.fields:
@@ -317,7 +322,7 @@ def _check_sections(src: Source, problems: list[Problem]) -> dict[str, str]:
                 )
             )
         found[key], lines[key] = heading.text.strip(), heading.line
-        src.lines[f"section:{key}"] = heading.line
+        src.section_lines[key] = heading.line
     for name, (key, required) in SECTIONS.items():
         if required and key not in found:
             problems.append(
@@ -335,7 +340,7 @@ def _check_probes(src, sections, problems) -> list[str]:
     if "probes" not in sections:
         return []
     probes = list_items(sections["probes"])
-    line = src.lines.get("section:probes", 1)
+    line = src.section_lines.get("probes", 1)
     if len(probes) < MIN_PROBES:
         problems.append(
             Problem(
@@ -411,7 +416,7 @@ def _check_guide(src, sections, scale, problems) -> dict[str, str]:
 
 def _check_bar(src, sections, levels, problems) -> dict[str, str]:
     bar: dict[str, str] = {}
-    line = src.lines.get("section:bar", src.body_line)
+    line = src.section_lines.get("bar", src.body_line)
     for item in list_items(sections.get("bar", "")):
         match = _BAR_ITEM_RE.match(item)
         if not match:

@@ -1,85 +1,104 @@
 """Find questions whose prompts are the same or nearly the same, without comparing all pairs.
 
-Prompts become sets of word 3-grams ("shingles"). An inverted index from shingle to
-prompts yields candidate pairs; shingles shared by many prompts ("how would you") are
-skipped when generating candidates, so the work grows with the number of rare shared
-shingles rather than with the square of the bank. Candidates are then scored with the
-exact Jaccard similarity of their shingle sets.
+Each prompt gets a fingerprint, computed once per file (in the worker that parses it, and
+stored in the bank so an incremental load does not recompute it for unchanged files):
+
+- `exact`: a hash of its lowercase words, so identical prompts meet in a dictionary;
+- `sketch`: the SKETCH smallest hashes of its word 3-grams ("shingles"), a bottom-k
+  sketch. Two prompts whose shingle sets have Jaccard similarity J share one of those
+  hashes with probability about 1 - (1 - J) ** SKETCH: at the 0.6 threshold a
+  near-duplicate slips through about once in ten thousand pairs.
+
+Prompts are indexed under their sketch hashes only; pairs that share one are scored
+with the exact Jaccard similarity of their full shingle sets. A sketch hash shared by
+more than COMMON prompts (boilerplate wording) generates no candidates, so the work
+grows linearly with the bank instead of with its square. Hashes are CRC-32 of the words,
+stable across processes (Python's own hash() is salted per process).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
-SHINGLE = 3
 NEAR = 0.6  # Jaccard similarity at or above which two prompts are near-duplicates
-COMMON = 25  # a shingle in more prompts than this does not generate candidates
+SKETCH = 10  # smallest shingle hashes per prompt used to find candidates
+COMMON = 50  # a sketch hash in more prompts than this does not generate candidates
 
 
-def words(text: str) -> tuple[str, ...]:
+def words(text: str) -> list[str]:
     """Return the lowercase words of a text, markup and punctuation dropped."""
-    return tuple(_WORD_RE.findall(text.lower()))
+    return _WORD_RE.findall(text.lower())
 
 
-def shingles(ws: tuple[str, ...]) -> frozenset:
-    """Return the set of word 3-grams of a word sequence (the words themselves if shorter)."""
-    if len(ws) < SHINGLE:
-        return frozenset([ws]) if ws else frozenset()
-    return frozenset(hash(ws[i : i + SHINGLE]) for i in range(len(ws) - SHINGLE + 1))
+def shingles(text: str) -> frozenset[int]:
+    """Return the stable hashes of a text's word 3-grams (of the whole text if shorter)."""
+    ws = words(text)
+    if len(ws) < 3:
+        return frozenset([zlib.crc32(" ".join(ws).encode())]) if ws else frozenset()
+    return frozenset(
+        zlib.crc32(f"{a} {b} {c}".encode()) for a, b, c in zip(ws, ws[1:], ws[2:], strict=False)
+    )
 
 
-def similar_pairs(prompts: Iterable[tuple[str, str]], focus: set[str] | None = None):
-    """Yield (key_a, key_b, similarity) for same or similar prompts; 1.0 means identical.
+def fingerprint(text: str) -> tuple[str, list[int]]:
+    """Return (exact hash of the words, bottom-SKETCH shingle hashes) of a prompt."""
+    ws = words(text)
+    if not ws:
+        return "", []
+    exact = hashlib.blake2b(" ".join(ws).encode(), digest_size=12).hexdigest()
+    return exact, sorted(shingles(text))[:SKETCH]
 
-    `prompts` is (key, text) pairs; with `focus`, only pairs touching a focus key are
-    yielded (an incremental load only checks what changed).
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """Return |a & b| / |a | b|."""
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter) if a or b else 1.0
+
+
+def similar_pairs(
+    items: Iterable[tuple[str, str, list[int]]],
+    prompt_of: Callable[[str], str],
+    focus: set[str] | None = None,
+):
+    """Yield (key_a, key_b, similarity) for same (1.0) or similar prompts.
+
+    `items` is (key, exact, sketch) per prompt; `prompt_of(key)` returns a prompt's text
+    (needed only for candidate pairs). With `focus`, only pairs touching a focus key are
+    considered (an incremental load only checks what changed).
     """
-    keys, sets = [], []
-    exact: dict[tuple[str, ...], int] = {}
-    results = []
-    for key, text in prompts:
-        ws = words(text)
-        idx = len(keys)
-        keys.append(key)
-        sets.append(shingles(ws))
-        first = exact.setdefault(ws, idx)
-        if first != idx and ws:
-            results.append((first, idx))
-    index: dict[int, list[int]] = defaultdict(list)
-    if focus is None:
-        for idx, sh in enumerate(sets):
-            for s in sh:
-                index[s].append(idx)
-    else:
-        wanted = set().union(*(sets[i] for i, k in enumerate(keys) if k in focus))
-        for idx, sh in enumerate(sets):
-            for s in sh & wanted:
-                index[s].append(idx)
-    shared: dict[tuple[int, int], int] = defaultdict(int)
+    exact_seen: dict[str, str] = {}
+    index: dict[int, list[str]] = defaultdict(list)
+    pairs: dict[tuple[str, str], float] = {}
+    for key, exact, sketch in items:
+        if exact:
+            first = exact_seen.setdefault(exact, key)
+            if first != key:
+                pairs[(first, key)] = 1.0
+        for h in sketch:
+            index[h].append(key)
     for posting in index.values():
         if 1 < len(posting) <= COMMON:
             for i, a in enumerate(posting):
                 for b in posting[i + 1 :]:
-                    shared[(a, b)] += 1
-    exact_pairs = set(results)
-    for (a, b), count in shared.items():
-        if (a, b) in exact_pairs:
+                    pairs.setdefault((a, b), -1.0)
+    cache: dict[str, frozenset[int]] = {}
+
+    def shingle_set(key: str) -> frozenset[int]:
+        if key not in cache:
+            cache[key] = shingles(prompt_of(key))
+        return cache[key]
+
+    for (a, b), score in pairs.items():
+        if focus is not None and a not in focus and b not in focus:
             continue
-        smaller = min(len(sets[a]), len(sets[b]))
-        if count < NEAR * smaller * 0.5:
-            continue  # cannot reach the threshold even if the skipped shingles matched too
-        inter = len(sets[a] & sets[b])
-        if inter / (len(sets[a]) + len(sets[b]) - inter) >= NEAR:
-            results.append((a, b))
-    for a, b in results:
-        ka, kb = keys[a], keys[b]
-        if focus is not None and ka not in focus and kb not in focus:
-            continue
-        if (a, b) in exact_pairs:
-            yield ka, kb, 1.0
-        else:
-            inter = len(sets[a] & sets[b])
-            yield ka, kb, round(inter / (len(sets[a]) + len(sets[b]) - inter), 2)
+        if score < 0:
+            score = jaccard(shingle_set(a), shingle_set(b))
+            if score < NEAR:
+                continue
+            score = min(round(score, 2), 0.99)
+        yield a, b, score

@@ -42,23 +42,43 @@ class Heading:
 
 @dataclass
 class Source:
-    """A parsed content file: front matter values with their lines, and body sections."""
+    """A parsed content file: front matter values with their lines, and body sections.
+
+    Field line numbers are only needed to report a problem, so they are worked out on
+    first use (by composing the YAML again) instead of for every file.
+    """
 
     path: str
     fields: dict[str, Any]
-    lines: dict[str, int]
-    item_lines: dict[str, list[int]]
+    fm_text: str
     body: str
     body_line: int
     sections: list[Heading]
+    _lines: tuple[dict, dict] | None = None
+    section_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Return field name -> file line."""
+        if self._lines is None:
+            self._lines = _field_lines(self.fm_text)
+        return self._lines[0]
+
+    def top_line(self, name: str) -> int:
+        """Return a top-level field's line by a plain text search (no YAML parsing)."""
+        match = re.search(rf"^{re.escape(name)}[ \t]*:", self.fm_text, re.M)
+        if match is None:
+            return self.line_of(name)
+        return self.fm_text.count("\n", 0, match.start()) + _FM_LINE_OFFSET
 
     def line_of(self, name: str, index: int | None = None) -> int:
         """Return the file line of a field (or one item of a list field)."""
+        lines = self.lines
         if index is not None:
-            items = self.item_lines.get(name, [])
+            items = self._lines[1].get(name, [])
             if index < len(items):
                 return items[index]
-        return self.lines.get(name, 1)
+        return lines.get(name, 1)
 
 
 def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
@@ -131,62 +151,46 @@ def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
             )
         ]
     problems: list[Problem] = []
-    parsed = _parse_yaml(path, fm_text, problems)
-    if parsed is None:
+    fields = _parse_yaml(path, fm_text, problems)
+    if fields is None:
         return None, problems
-    fields, lines, item_lines = parsed
     body_start = closing.end() + 1
     body_line = text.count("\n", 0, body_start) + 1
     body = text[body_start:]
-    return Source(
-        path, fields, lines, item_lines, body, body_line, split_sections(body, body_line)
-    ), problems
+    return Source(path, fields, fm_text, body, body_line, split_sections(body, body_line)), problems
+
+
+def _field_lines(fm_text: str) -> tuple[dict, dict]:
+    """Return (field -> line, list field -> item lines) for front matter known to be valid."""
+    node = yaml.compose(fm_text, Loader=_Loader)
+    lines, item_lines = {}, {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+        lines[key] = key_node.start_mark.line + _FM_LINE_OFFSET
+        if isinstance(value_node, yaml.SequenceNode):
+            item_lines[key] = [n.start_mark.line + _FM_LINE_OFFSET for n in value_node.value]
+    return lines, item_lines
 
 
 def _parse_yaml(path, fm_text, problems):
-    """Compose and construct the front matter, refusing aliases and anything but a mapping."""
-    loader = _Loader(fm_text)
+    """Load the front matter as a mapping, refusing aliases; None (with a problem) if it fails."""
     try:
-        node = loader.get_single_node()
-        if node is None:
-            problems.append(
-                Problem(
-                    path,
-                    2,
-                    "E106",
-                    "the front matter is empty: add the required fields (see CONTRIBUTING.md)",
+        if "&" in fm_text or "*" in fm_text:
+            # Anchors make aliases possible, and aliases make "billion laughs" structures
+            # that explode when printed or walked: check the node graph before building it.
+            node = yaml.compose(fm_text, Loader=_Loader)
+            if node is not None and not _plain_tree(node):
+                problems.append(
+                    Problem(
+                        path,
+                        2,
+                        "E107",
+                        "the front matter uses YAML anchors "
+                        "or aliases, or nests too deeply: write every value out",
+                    )
                 )
-            )
-            return None
-        if ("&" in fm_text or "*" in fm_text) and not _plain_tree(node):
-            problems.append(
-                Problem(
-                    path,
-                    2,
-                    "E107",
-                    "the front matter uses YAML anchors or "
-                    "aliases, or nests too deeply: write every value out",
-                )
-            )
-            return None
-        if not isinstance(node, yaml.MappingNode):
-            problems.append(
-                Problem(
-                    path,
-                    node.start_mark.line + _FM_LINE_OFFSET,
-                    "E106",
-                    "the front matter must be `field: value` lines, not a list or a single value",
-                )
-            )
-            return None
-        lines, item_lines = {}, {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            lines[key] = key_node.start_mark.line + _FM_LINE_OFFSET
-            if isinstance(value_node, yaml.SequenceNode):
-                item_lines[key] = [n.start_mark.line + _FM_LINE_OFFSET for n in value_node.value]
-        fields = loader.construct_document(node)
-        return {str(k): v for k, v in fields.items()}, lines, item_lines
+                return None
+        data = yaml.load(fm_text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + _FM_LINE_OFFSET
@@ -199,6 +203,7 @@ def _parse_yaml(path, fm_text, problems):
                 f"front matter is not valid YAML ({reason}): check indentation, colons and quoting",
             )
         )
+        return None
     except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
         problems.append(
             Problem(
@@ -208,9 +213,28 @@ def _parse_yaml(path, fm_text, problems):
                 f"front matter is not valid YAML ({exc}): check indentation, colons and quoting",
             )
         )
-    finally:
-        loader.dispose()
-    return None
+        return None
+    if data is None:
+        problems.append(
+            Problem(
+                path,
+                2,
+                "E106",
+                "the front matter is empty: add the required fields (see CONTRIBUTING.md)",
+            )
+        )
+        return None
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                path,
+                2,
+                "E106",
+                "the front matter must be `field: value` lines, not a list or a single value",
+            )
+        )
+        return None
+    return {str(k): v for k, v in data.items()}
 
 
 def _plain_tree(node) -> bool:
@@ -245,9 +269,15 @@ def split_sections(body: str, body_line: int) -> list[Heading]:
         last = match.start()
         level = len(match.group("hashes"))
         marks.append((match.start(), match.end(), level, Heading(match.group("title"), line)))
-    for i, (_start, end, level, heading) in enumerate(marks):
-        following = [m for m in marks[i + 1 :] if m[2] <= level]
-        stop = following[0][0] if following else len(body)
+    stops = [len(body)] * len(marks)
+    next_h2 = next_any = len(body)
+    for i in range(len(marks) - 1, -1, -1):
+        start, _end, level, _heading = marks[i]
+        stops[i] = next_h2 if level == 2 else next_any
+        next_any = start
+        if level == 2:
+            next_h2 = start
+    for (_start, end, level, heading), stop in zip(marks, stops, strict=True):
         heading.text = body[end:stop].strip("\r\n")
         if level == 2:
             sections.append(heading)
