@@ -26,7 +26,7 @@ from .lint import Entry, build_catalog, check_question, cross_check
 from .problems import Problem, has_errors
 from .render import Renderer
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
 FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 
@@ -71,7 +71,8 @@ def _process(f: ContentFile):
     row = None
     if question is not None:
         row = question_row(question, f, _worker_state["renderer"].sections(question.body))
-        row["fingerprint"] = json.dumps(similarity.fingerprint(question.prompt))
+        exact, sketch = similarity.fingerprint(question.prompt)
+        row["exact"], row["sketch"] = exact, json.dumps(sketch)
     return f.key, (question.id if question else None), row, problems
 
 
@@ -95,11 +96,6 @@ def question_row(q, f: ContentFile, html: dict) -> dict:
         "line": q.line,
         "content_hash": f.hash,
         "prompt": q.prompt,
-        "probes": json.dumps(q.probes),
-        "guide": json.dumps(q.guide),
-        "bar": json.dumps(q.bar),
-        "red_flags": q.red_flags,
-        "notes": q.notes,
         "body": q.body,
         "html": json.dumps(html),
         "guide_text": "\n\n".join(q.guide.values()),
@@ -135,20 +131,20 @@ def create_schema(db: sqlite_utils.Database) -> None:
             "line": int,
             "content_hash": str,
             "prompt": str,
-            "probes": str,
-            "guide": str,
-            "bar": str,
-            "red_flags": str,
-            "notes": str,
             "body": str,
             "html": str,
-            "fingerprint": str,
+            "exact": str,
+            "sketch": str,
             "guide_text": str,
             "tags_text": str,
         },
         pk="id",
     )
     db["questions"].create_index(["source_key"], unique=True)
+    db["questions"].create_index(["exact"])
+    db["question_sketches"].create({"question_id": str, "hash": int})
+    db["question_sketches"].create_index(["hash"])
+    db["question_sketches"].create_index(["question_id"])
     for name, column in (
         ("question_competencies", "competency"),
         ("question_levels", "level"),
@@ -183,39 +179,54 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["topics"].create({"id": str, "title": str}, pk="id")
 
 
-def _insert_question(conn: sqlite3.Connection, row: dict) -> bool:
-    """Insert a question unless a file from a later root already holds its id."""
-    cols = ", ".join(row)
-    marks = ", ".join(f":{c}" for c in row)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
-    cur = conn.execute(
-        f"INSERT INTO questions ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET "  # noqa: S608 - column names are ours
-        f"{updates} WHERE excluded.root_index >= questions.root_index",
-        row,
-    )
-    if cur.rowcount:
-        _link(conn, row)
-    return cur.rowcount > 0
+QUESTION_COLUMNS = (
+    "id title kind topic competencies levels minutes scale tags retired path root root_index "
+    "source_key line content_hash prompt body html exact sketch guide_text tags_text"
+).split()
+_INSERT_SQL = (
+    f"INSERT INTO questions ({', '.join(QUESTION_COLUMNS)}) "  # noqa: S608 - our column names
+    f"VALUES ({', '.join(':' + c for c in QUESTION_COLUMNS)}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in QUESTION_COLUMNS if c != "id")
+    + " WHERE excluded.root_index >= questions.root_index"
+)
+LINK_TABLES = (
+    ("question_competencies", "competency", "competencies"),
+    ("question_levels", "level", "levels"),
+    ("question_tags", "tag", "tags"),
+)
 
 
-def _link(conn: sqlite3.Connection, row: dict) -> None:
+def _insert_question(conn: sqlite3.Connection, row: dict, fresh: bool) -> bool:
+    """Insert a question unless a file from a later root already holds its id.
+
+    `fresh` means the bank is being built from empty, so there is nothing to replace.
+    """
+    cur = conn.execute(_INSERT_SQL, row)
+    if not cur.rowcount:
+        return False
     qid = row["id"]
-    for table, column, values in (
-        ("question_competencies", "competency", row["competencies"]),
-        ("question_levels", "level", row["levels"]),
-        ("question_tags", "tag", row["tags"]),
-    ):
-        conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
+    if not fresh:
+        _unlink(conn, qid)
+    for table, column, name in LINK_TABLES:
         conn.executemany(
             f"INSERT OR IGNORE INTO {table} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
-            [(qid, v) for v in json.loads(values)],
+            [(qid, v) for v in json.loads(row[name])],
         )
+    conn.executemany(
+        "INSERT INTO question_sketches (question_id, hash) VALUES (?, ?)",
+        [(qid, h) for h in json.loads(row["sketch"])],
+    )
+    return True
+
+
+def _unlink(conn: sqlite3.Connection, qid: str) -> None:
+    for table in ("question_competencies", "question_levels", "question_tags", "question_sketches"):
+        conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
 
 
 def _delete_question(conn: sqlite3.Connection, qid: str) -> None:
     conn.execute("DELETE FROM questions WHERE id = ?", (qid,))
-    for table in ("question_competencies", "question_levels", "question_tags"):
-        conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
+    _unlink(conn, qid)
 
 
 # -- reading the current bank -------------------------------------------------------------
@@ -329,13 +340,13 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
                     _delete_question(conn, qid)
             for key in removed:
                 conn.execute("DELETE FROM sources WHERE key = ?", (key,))
-            parsed_problems = _parse_into(conn, to_parse, catalog, workers, qids, result)
+            parsed_problems = _parse_into(conn, to_parse, catalog, workers, qids, old is None)
             # A file shadowed by another root's file of the same id resurfaces when that file
             # goes away or changes its id: parse it now so the bank serves it again.
             have = {r[0] for r in conn.execute("SELECT id FROM questions")}
             orphans = [current[k] for k in sorted(unchanged) if qids[k] not in have]
             if orphans:
-                parsed_problems += _parse_into(conn, orphans, catalog, workers, qids, result)
+                parsed_problems += _parse_into(conn, orphans, catalog, workers, qids, False)
             result.problems.extend(parsed_problems)
             if result.ok:
                 result.problems.extend(_cross_check(conn, current, qids, to_parse, old is None))
@@ -373,7 +384,7 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
     return result
 
 
-def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
+def _parse_into(conn, files, catalog, workers, qids, fresh) -> list[Problem]:
     """Parse files and insert their rows; record each file's id in `qids` and `sources`."""
     problems: list[Problem] = []
     by_key = {f.key: f for f in files}
@@ -389,17 +400,46 @@ def _parse_into(conn, files, catalog, workers, qids, result) -> list[Problem]:
             (key, f.root_index, f.rel, f.kind, f.hash, qid),
         )
         if row is not None and not has_errors(problems):
-            _insert_question(conn, row)
+            _insert_question(conn, row, fresh)
     return problems
 
 
 def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
-    """Check duplicate ids and prompts, using the stored fingerprints of unchanged files."""
-    stored = {
-        key: Entry(qid, line, *json.loads(fp))
-        for key, qid, line, fp in conn.execute(
-            "SELECT source_key, id, line, fingerprint FROM questions"
+    """Check duplicate ids and prompts against the bank being built.
+
+    A full build compares every question. An incremental one compares only the parsed
+    files with the questions that share an exact-prompt hash or a sketch hash with them,
+    found through the bank's indexes, so it does not read every prompt again.
+    """
+    select = "SELECT source_key, id, line, exact, sketch FROM questions"
+    if full or len(parsed) > 1000:  # many changes: reading everything is simpler and as fast
+        rows = conn.execute(select).fetchall()
+    else:
+        keys = [f.key for f in parsed]
+        marks = ",".join("?" * len(keys))
+        mine = conn.execute(f"{select} WHERE source_key IN ({marks})", keys).fetchall()  # noqa: S608
+        hashes = sorted({h for row in mine for h in json.loads(row[4])})
+        exacts = sorted({row[3] for row in mine if row[3]})
+        # Indexed lookups joined by UNION (an OR across them would scan the table). Like the
+        # full check, a sketch hash shared by more than COMMON prompts is boilerplate and
+        # proposes no candidates.
+        rare = (
+            "SELECT hash FROM question_sketches WHERE hash IN "
+            f"({','.join('?' * len(hashes))}) GROUP BY hash HAVING count(*) <= {similarity.COMMON}"  # noqa: S608
         )
+        candidates = (
+            f"SELECT question_id FROM question_sketches WHERE hash IN ({rare})"  # noqa: S608
+            f" UNION SELECT id FROM questions WHERE exact IN ({','.join('?' * len(exacts))})"
+        )
+        rows = (
+            mine
+            + conn.execute(
+                f"{select} WHERE id IN ({candidates})",  # noqa: S608 - placeholders only
+                hashes + exacts,
+            ).fetchall()
+        )
+    stored = {
+        key: Entry(qid, line, exact, json.loads(sketch)) for key, qid, line, exact, sketch in rows
     }
     entries = [
         (current[k], stored.get(k) or Entry(qid, 1, "", []))

@@ -136,7 +136,7 @@ def cross_check(
             winners[q.id] = (f, q)
     by_key = {f.key: (f, q) for f, q in winners.values()}
     pairs = similarity.similar_pairs(
-        ((k, q.exact, q.sketch) for k, (f, q) in by_key.items()),
+        ((k, q.exact, q.sketch) for k, (f, q) in by_key.items() if q.exact),
         prompt_of or (lambda key: by_key[key][1].prompt),
         focus,
     )
