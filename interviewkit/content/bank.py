@@ -424,8 +424,8 @@ def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
         # full check, a sketch hash shared by more than COMMON prompts is boilerplate and
         # proposes no candidates.
         rare = (
-            "SELECT hash FROM question_sketches WHERE hash IN "
-            f"({','.join('?' * len(hashes))}) GROUP BY hash HAVING count(*) <= {similarity.COMMON}"  # noqa: S608
+            "SELECT hash FROM question_sketches WHERE hash IN "  # noqa: S608
+            f"({','.join('?' * len(hashes))}) GROUP BY hash HAVING count(*) <= {similarity.COMMON}"
         )
         candidates = (
             f"SELECT question_id FROM question_sketches WHERE hash IN ({rare})"  # noqa: S608
