@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from .lint import Entry, build_catalog, check_question, cross_check
 from .problems import Problem, has_errors
 from .render import Renderer
 
-SCHEMA_VERSION = "3"
+# Bump when the bank's tables change. The Python version is part of it because prompt
+# sketches use the tuple hash, whose algorithm may change between Python versions.
+SCHEMA_VERSION = f"3-py{sys.version_info[0]}.{sys.version_info[1]}"
 PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
 FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 

@@ -43,11 +43,12 @@ class ContentFile:
         """Return the file name without .md."""
         return Path(self.rel).stem
 
-    def read(self) -> ContentFile:
-        """Read the file's bytes and hash them."""
+    def read(self, hash: bool = True) -> ContentFile:  # noqa: A002 - mirrors the field
+        """Read the file's bytes and (unless told not to) hash them."""
         with open(self.abspath, "rb") as fh:
             self.data = fh.read()
-        self.hash = hashlib.sha256(self.data).hexdigest()
+        if hash:
+            self.hash = hashlib.sha256(self.data).hexdigest()
         return self
 
 

@@ -12,8 +12,8 @@ stored in the bank so an incremental load does not recompute it for unchanged fi
 Prompts are indexed under their sketch hashes only; pairs that share one are scored
 with the exact Jaccard similarity of their full shingle sets. A sketch hash shared by
 more than COMMON prompts (boilerplate wording) generates no candidates, so the work
-grows linearly with the bank instead of with its square. Hashes are CRC-32 of the words,
-stable across processes (Python's own hash() is salted per process).
+grows linearly with the bank instead of with its square. Hashes are stable across
+processes (see shingles), so sketches can be stored in the bank.
 """
 
 from __future__ import annotations
@@ -35,14 +35,17 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())
 
 
-def shingles(text: str) -> frozenset[int]:
-    """Return the stable hashes of a text's word 3-grams (of the whole text if shorter)."""
-    ws = words(text)
-    if len(ws) < 3:
-        return frozenset([zlib.crc32(" ".join(ws).encode())]) if ws else frozenset()
-    return frozenset(
-        zlib.crc32(f"{a} {b} {c}".encode()) for a, b, c in zip(ws, ws[1:], ws[2:], strict=False)
-    )
+def shingles(text: str, ws: list[str] | None = None) -> frozenset[int]:
+    """Return the stable hashes of a text's word 3-grams (of the whole text if shorter).
+
+    Each word is hashed with CRC-32, and each triple of word hashes with Python's tuple
+    hash, which (unlike the hash of a str) is not salted per process.
+    """
+    ws = words(text) if ws is None else ws
+    hs = list(map(zlib.crc32, map(str.encode, ws)))
+    if len(hs) < 3:
+        return frozenset([hash(tuple(hs))]) if hs else frozenset()
+    return frozenset(map(hash, zip(hs, hs[1:], hs[2:], strict=False)))
 
 
 def fingerprint(text: str) -> tuple[str, list[int]]:
@@ -51,7 +54,7 @@ def fingerprint(text: str) -> tuple[str, list[int]]:
     if not ws:
         return "", []
     exact = hashlib.blake2b(" ".join(ws).encode(), digest_size=12).hexdigest()
-    return exact, sorted(shingles(text))[:SKETCH]
+    return exact, sorted(shingles(text, ws))[:SKETCH]
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
