@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -22,9 +23,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         BANK_PATH=os.path.join(app.instance_path, "bank.db"),
         CONTENT_ROOTS=[str(PROJECT_ROOT)],
+        DATABASE_URL=None,
         HOST="127.0.0.1",
         PORT=5000,
         WORKERS=2,
+        LOGIN_RATE_LIMIT="10 per minute",
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -36,9 +46,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
-    from . import cli, health
+    from . import cli, database, health, security
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .browse import bp as browse_bp
+    from .candidates import bp as candidates_bp
+    from .extensions import csrf, limiter
+    from .main import bp as main_bp
+    from .main.routes import register_error_handlers
 
-    app.register_blueprint(health.bp)
+    database.configure(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp):
+        app.register_blueprint(bp)
+    register_error_handlers(app)
     cli.init_app(app)
     return app
 

@@ -26,11 +26,83 @@ def _summary(problems, files: int) -> str:
 
 
 @click.command("init")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="If there are no users yet, create demo users and print their passwords once.",
+)
 @with_appcontext
-def init_command():
-    """Create the instance folder and its secret key."""
+def init_command(demo):
+    """Create the instance folder, its secret key and the app database (migrations)."""
+    from flask_migrate import upgrade
+
+    from .setup import configure_rate_limit_storage, create_demo_users
+
+    upgrade()
     click.echo(f"Instance ready at {current_app.instance_path}")
+    click.echo(f"App database: {_safe_url(current_app.config['SQLALCHEMY_DATABASE_URI'])}")
     click.echo(f"Content roots: {', '.join(current_app.config['CONTENT_ROOTS'])}")
+    click.echo(configure_rate_limit_storage(current_app))
+    if demo:
+        created = create_demo_users()
+        if created:
+            click.echo("Demo users (passwords are shown only now; change them after signing in):")
+            for email, role, password in created:
+                click.echo(f"  {role:<12} {email:<28} {password}")
+        else:
+            click.echo("Users already exist: no demo users created.")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", prompt=True, help="The person's name.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "hiring_lead", "interviewer"]),
+    default="interviewer",
+    show_default=True,
+    help="What the user may do.",
+)
+@with_appcontext
+def create_user_command(email, name, role):
+    """Create a user; the password is asked for, or read from standard input if piped."""
+    from .setup import UserError, create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, name, role, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@click.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the backup file (default: instance/backups).",
+)
+@with_appcontext
+def backup_command(output):
+    """Back up the app database (SQLite online backup, or pg_dump for PostgreSQL)."""
+    from .setup import BackupError, backup
+
+    folder = output or Path(current_app.instance_path) / "backups"
+    try:
+        path = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up to {path}")
 
 
 @click.command("lint")
@@ -178,7 +250,15 @@ def serve_command(host, port, workers):
     serve(host or config["HOST"], port or config["PORT"], workers or config["WORKERS"])
 
 
-COMMANDS = [init_command, lint_command, load_command, new_question_command, serve_command]
+COMMANDS = [
+    init_command,
+    lint_command,
+    load_command,
+    new_question_command,
+    create_user_command,
+    backup_command,
+    serve_command,
+]
 
 
 def init_app(app) -> None:

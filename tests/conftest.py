@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -104,19 +106,9 @@ def content_root(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path, content_root):
-    """Return an app whose instance, bank and content live in a temporary folder."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(instance),
-            "BANK_PATH": str(instance / "bank.db"),
-            "CONTENT_ROOTS": [str(content_root)],
-        }
-    )
-    return app
+def app(tmp_path, content_root, database_url):
+    """Return an app on a temporary instance, content root and empty app database."""
+    return make_app(tmp_path, database_url, CONTENT_ROOTS=[str(content_root)])
 
 
 @pytest.fixture
@@ -129,3 +121,134 @@ def client(app):
 def runner(app):
     """Return a CLI runner bound to the app."""
     return app.test_cli_runner()
+
+
+# -- the app database: every app test runs on SQLite and on PostgreSQL ----------------------
+
+PG_ADMIN_URL = os.environ.get(
+    "INTERVIEWKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "correct horse battery staple"
+_pg_status: dict = {}
+
+
+def _pg_admin_connect():
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """Create a throwaway PostgreSQL database for this run; drop it at the end."""
+    try:
+        conn = _pg_admin_connect()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        _pg_status["skipped"] = f"{PG_ADMIN_URL}: {exc}".splitlines()[0]
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
+        pytest.skip("PostgreSQL not reachable: running the SQLite half only")
+    name = f"ik_test_{uuid.uuid4().hex[:10]}"
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _pg_status["database"] = name
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    with _pg_admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which databases the app tests ran on."""
+    if "skipped" in _pg_status:
+        terminalreporter.write_line(
+            f"PostgreSQL NOT tested ({_pg_status['skipped']}): only the SQLite half ran. "
+            "Start PostgreSQL on 127.0.0.1:5432 (user postgres) to run both.",
+            yellow=True,
+        )
+    elif "database" in _pg_status:
+        terminalreporter.write_line(
+            "App tests ran on SQLite and on PostgreSQL "
+            f"(throwaway database {_pg_status['database']})."
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Yield the URL of an empty app database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def real_bank(tmp_path_factory) -> Path:
+    """Build the shipped question bank once per run (read-only for tests)."""
+    from interviewkit.content.bank import load
+
+    path = tmp_path_factory.mktemp("bank") / "bank.db"
+    load([PROJECT], path)
+    return path
+
+
+def make_app(tmp_path, database_url, **config):
+    """Create an app on a temporary instance with an empty app database."""
+    from interviewkit.extensions import db
+
+    instance = tmp_path / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "BANK_PATH": str(instance / "bank.db"),
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,  # turned off explicitly; tests/test_csrf.py keeps it on
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, cheaper to run hundreds of times
+        **config,
+    }
+    app = create_app(settings)
+    with app.app_context():
+        db.drop_all(bind_key=None)
+        db.create_all(bind_key=None)
+    return app
+
+
+class AuthActions:
+    """Sign in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password=PASSWORD, next_url=None):
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self._client.post(url, data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+USERS = {
+    "admin": ("admin@example.com", "Ada Admin"),
+    "hiring_lead": ("lead@example.com", "Lee Lead"),
+    "interviewer": ("ivan@example.com", "Ivan Interviewer"),
+    "interviewer2": ("iris@example.com", "Iris Interviewer"),
+}
+
+
+@pytest.fixture
+def users(app):
+    """Create one user per role (and a second interviewer); return role -> email."""
+    from interviewkit.setup import create_user
+
+    with app.app_context():
+        for role, (email, name) in USERS.items():
+            create_user(email, name, role.rstrip("2"), PASSWORD)
+    return {role: email for role, (email, _) in USERS.items()}
+
+
+@pytest.fixture
+def auth(client):
+    """Return sign-in helpers for the test client."""
+    return AuthActions(client)

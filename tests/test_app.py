@@ -59,7 +59,24 @@ def test_healthz_reports_build_and_count(app, client, content_root):
     assert response.json["questions"] == 4
 
 
-def test_init_command(runner, app):
-    result = runner.invoke(args=["init"])
-    assert result.exit_code == 0
+def test_init_applies_migrations_and_creates_demo_users_once(tmp_path, database_url):
+    from sqlalchemy import inspect
+
+    from interviewkit.extensions import db
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE_URL": database_url})
+    with app.app_context():
+        db.drop_all(bind_key=None)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["init", "--demo"])
+    assert result.exit_code == 0, result.output
     assert app.instance_path in result.output
+    assert result.output.count("@example.com") == 4
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"users", "candidates", "loops", "loop_questions", "alembic_version"} <= tables
+    again = runner.invoke(args=["init", "--demo"])
+    assert again.exit_code == 0
+    assert "no demo users created" in again.output

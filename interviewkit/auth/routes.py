@@ -1,0 +1,98 @@
+"""Sign-in, sign-out and password change views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from ..extensions import db, limiter
+from ..models import User, audit
+from ..passwords import hash_password
+from ..security import end_session, login_required, revoke_all, start_session
+from . import bp
+from .forms import LoginForm, PasswordForm
+
+# A real scrypt hash to check against when the email is unknown, so both failures take
+# the same time and the response does not reveal which accounts exist.
+_DUMMY_HASH = hash_password("not a real password, only for timing")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Return True if `target` is a path on this site (not another host, not a scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    """Sign in with email and password; the failure message never says which was wrong."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.execute(
+            select(User).where(func.lower(User.email) == email)
+        ).scalar_one_or_none()
+        password_ok = check_password_hash(
+            user.password_hash if user else _DUMMY_HASH, form.password.data
+        )
+        if user is not None and user.active and password_ok:
+            session.clear()  # a fresh session: nothing from before sign-in survives it
+            start_session(user)
+            audit(user, "login", user)
+            db.session.commit()
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("main.index"))
+        flash("That email and password do not match an active account.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and revoke this browser's session."""
+    end_session()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other signed-in browser is signed out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash, form.current.data):
+            form.current.errors.append("That is not your current password.")
+        else:
+            user = db.session.get(User, current_user.id)
+            user.password_hash = hash_password(form.new.data)
+            revoke_all(user)
+            audit(user, "password_changed", user)
+            db.session.commit()
+            session.clear()
+            start_session(user)
+            flash("Password changed. Other browsers have been signed out.", "info")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,199 @@
+"""Read the question bank through the app's read-only `bank` bind.
+
+The bank is a separate SQLite file built by `interviewkit load`; nothing here writes to
+it and nothing joins it with the app database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from .extensions import db
+from .loops.assembly import BankQuestion
+
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+_HIT_START, _HIT_END = "\x02", "\x03"
+
+
+class BankUnavailable(Exception):
+    """The bank has not been built yet (or cannot be opened)."""
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: str
+    title: str
+    kind: str
+    topic: str
+    minutes: int
+    levels: list[str]
+    competencies: list[str]
+    snippet: Markup
+
+
+def _rows(sql: str, **params):
+    if not Path(current_app.config["BANK_PATH"]).exists():
+        raise BankUnavailable
+    try:
+        with db.engines["bank"].connect() as conn:
+            return conn.execute(text(sql), params).mappings().all()
+    except OperationalError as exc:
+        raise BankUnavailable from exc
+
+
+def fts_query(query: str) -> str:
+    """Turn what a user typed into a safe FTS5 query: every word, as a prefix."""
+    return " ".join(f'"{t}"*' for t in _TOKEN_RE.findall(query))
+
+
+def _snippet(raw: str | None) -> Markup:
+    html = escape(raw or "")
+    # Safe: the text is escaped first; only our own markers become <mark> tags.
+    return Markup(str(html).replace(_HIT_START, "<mark>").replace(_HIT_END, "</mark>"))  # noqa: S704
+
+
+def search(
+    query: str = "",
+    *,
+    competency: str = "",
+    level: str = "",
+    kind: str = "",
+    tag: str = "",
+    limit: int = 50,
+) -> list[Hit]:
+    """Return questions matching the words and filters, best match first."""
+    where, params = ["q.retired = 0"], {"limit": limit}
+    if competency:
+        where.append(
+            "q.id IN (SELECT question_id FROM question_competencies WHERE competency = :c)"
+        )
+        params["c"] = competency
+    if level:
+        where.append("q.id IN (SELECT question_id FROM question_levels WHERE level = :l)")
+        params["l"] = level
+    if tag:
+        where.append("q.id IN (SELECT question_id FROM question_tags WHERE tag = :t)")
+        params["t"] = tag
+    if kind:
+        where.append("q.kind = :k")
+        params["k"] = kind
+    match = fts_query(query)
+    if match:
+        params["m"] = match
+        # Only fixed SQL fragments are joined here; every value is a bound parameter.
+        sql = (
+            "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
+            f"snippet(questions_fts, -1, '{_HIT_START}', '{_HIT_END}', ' … ', 14) AS snip "
+            "FROM questions_fts JOIN questions q ON q.rowid = questions_fts.rowid "
+            f"WHERE questions_fts MATCH :m AND {' AND '.join(where)} "
+            "ORDER BY bm25(questions_fts, 10.0, 3.0, 1.0, 2.0) LIMIT :limit"
+        )
+    else:
+        # Only fixed SQL fragments are joined here; every value is a bound parameter.
+        sql = (
+            "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
+            "substr(q.prompt, 1, 180) AS snip FROM questions q "
+            f"WHERE {' AND '.join(where)} ORDER BY q.topic, q.title LIMIT :limit"
+        )
+    return [
+        Hit(
+            r["id"],
+            r["title"],
+            r["kind"],
+            r["topic"],
+            r["minutes"],
+            json.loads(r["levels"]),
+            json.loads(r["competencies"]),
+            _snippet(r["snip"]),
+        )
+        for r in _rows(sql, **params)
+    ]
+
+
+def facets() -> dict[str, list]:
+    """Return the values the filters offer: competencies, levels, kinds, tags, topics."""
+    return {
+        "competencies": _rows("SELECT id, title FROM competencies ORDER BY title"),
+        "kinds": [r["kind"] for r in _rows("SELECT DISTINCT kind FROM questions ORDER BY kind")],
+        "tags": [r["tag"] for r in _rows("SELECT DISTINCT tag FROM question_tags ORDER BY tag")],
+    }
+
+
+def get_question(question_id: str) -> dict | None:
+    """Return one question with its rendered sections, or None."""
+    rows = _rows("SELECT * FROM questions WHERE id = :id", id=question_id)
+    if not rows:
+        return None
+    row = dict(rows[0])
+    for key in ("competencies", "levels", "tags", "html"):
+        row[key] = json.loads(row[key])
+    return row
+
+
+def competency_titles() -> dict[str, str]:
+    """Return competency id -> title."""
+    return {r["id"]: r["title"] for r in _rows("SELECT id, title FROM competencies")}
+
+
+def loop_templates() -> list[dict]:
+    """Return every loop template with its sessions."""
+    rows = _rows("SELECT * FROM loop_templates ORDER BY level, title")
+    return [{**r, "sessions": json.loads(r["sessions"])} for r in rows]
+
+
+def loop_template(template_id: str) -> dict | None:
+    """Return one loop template, or None."""
+    return next((t for t in loop_templates() if t["id"] == template_id), None)
+
+
+def bank_questions() -> list[BankQuestion]:
+    """Return every question as the loop assembler sees it."""
+    rows = _rows("SELECT id, title, minutes, competencies, levels, retired FROM questions")
+    return [
+        BankQuestion(
+            r["id"],
+            r["title"],
+            r["minutes"],
+            tuple(json.loads(r["competencies"])),
+            tuple(json.loads(r["levels"])),
+            bool(r["retired"]),
+        )
+        for r in rows
+    ]
+
+
+def build_id() -> str:
+    """Return the bank's build id."""
+    rows = _rows("SELECT value FROM meta WHERE key = 'build_id'")
+    return rows[0]["value"] if rows else ""
+
+
+def snapshot(question_id: str) -> tuple[str, dict] | None:
+    """Return (content hash, the question as it will be asked), or None if it is not in the bank."""
+    q = get_question(question_id)
+    if q is None:
+        return None
+    return q["content_hash"], {
+        "id": q["id"],
+        "title": q["title"],
+        "kind": q["kind"],
+        "topic": q["topic"],
+        "minutes": q["minutes"],
+        "competencies": q["competencies"],
+        "levels": q["levels"],
+        "tags": q["tags"],
+        "scale": q["scale"],
+        "html": q["html"],
+        "body": q["body"],
+        "bank_build": build_id(),
+    }

@@ -1,0 +1,65 @@
+"""Candidate and loop forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..models import CANDIDATE_STATUSES, LEVELS
+
+
+class CandidateForm(FlaskForm):
+    """A candidate's name, email, role, target level and status."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    role_title = StringField(
+        "Role", default="Back-end engineer", validators=[DataRequired(), Length(max=120)]
+    )
+    level = SelectField(
+        "Target level",
+        choices=[SelectChoice(value=lvl, label=lvl.capitalize()) for lvl in LEVELS],
+        default="mid",
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice(value=s, label=s.replace("_", " ")) for s in CANDIDATE_STATUSES],
+    )
+    submit = SubmitField("Save")
+
+
+class LoopForm(FlaskForm):
+    """Which loop template to assemble, and an optional seed to reproduce a plan."""
+
+    template = SelectField("Loop template", validators=[DataRequired()])
+    seed = StringField(
+        "Seed (optional)",
+        validators=[
+            Optional(),
+            Length(max=32),
+            Regexp(r"^[A-Za-z0-9_-]+$", message="Letters, digits, - and _ only."),
+        ],
+    )
+    submit = SubmitField("Assemble loop")
+
+
+class AssignForm(FlaskForm):
+    """The interviewer for a session."""
+
+    interviewer = SelectField("Interviewer", coerce=int)
+    submit = SubmitField("Assign")
+
+
+class QuestionIdForm(FlaskForm):
+    """A question id (swap, add)."""
+
+    question_id = HiddenField(validators=[DataRequired(), Length(max=80)])
+
+
+class MoveForm(FlaskForm):
+    """Move up or down."""
+
+    direction = HiddenField(validators=[DataRequired(), Regexp(r"^(up|down)$")])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token (remove)."""

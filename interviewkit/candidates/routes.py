@@ -1,0 +1,260 @@
+"""Candidate and loop views."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from .. import bankdb
+from ..extensions import db
+from ..loops import service
+from ..models import Candidate, Loop, LoopQuestion, LoopSession, Role, User, audit
+from ..security import roles_required
+from . import bp
+from .forms import AssignForm, CandidateForm, EmptyForm, LoopForm, MoveForm, QuestionIdForm
+
+LEADS = (Role.LEAD, Role.ADMIN)
+
+
+@bp.errorhandler(bankdb.BankUnavailable)
+def no_bank(_error):
+    """Explain that the bank has not been built."""
+    return render_template("browse/no_bank.html"), 503
+
+
+@bp.get("/candidates")
+@roles_required(*LEADS)
+def index():
+    """List candidates, newest first."""
+    status = request.args.get("status", "active")
+    query = select(Candidate).order_by(Candidate.created_at.desc())
+    if status != "all":
+        query = query.where(Candidate.status == status)
+    return render_template(
+        "candidates/index.html", candidates=db.session.execute(query).scalars().all(), status=status
+    )
+
+
+@bp.route("/candidates/new", methods=["GET", "POST"])
+@roles_required(*LEADS)
+def new():
+    """Create a candidate."""
+    form = CandidateForm()
+    if form.validate_on_submit():
+        candidate = Candidate(created_by_id=current_user.id)
+        _fill(candidate, form)
+        db.session.add(candidate)
+        db.session.flush()
+        audit(current_user, "candidate_created", candidate)
+        db.session.commit()
+        flash(f"Created {candidate.name}. Next: assemble an interview loop.", "info")
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    return render_template("candidates/form.html", form=form, candidate=None)
+
+
+def _fill(candidate: Candidate, form: CandidateForm) -> None:
+    candidate.name = form.name.data.strip()
+    candidate.email = form.email.data.strip().lower()
+    candidate.role_title = form.role_title.data.strip()
+    candidate.level = form.level.data
+    candidate.status = form.status.data
+
+
+@bp.get("/candidates/<int:candidate_id>")
+@roles_required(*LEADS)
+def detail(candidate_id: int):
+    """Show a candidate and their loops."""
+    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    return render_template("candidates/detail.html", candidate=candidate)
+
+
+@bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@roles_required(*LEADS)
+def edit(candidate_id: int):
+    """Edit a candidate."""
+    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    form = CandidateForm(obj=candidate)
+    if form.validate_on_submit():
+        _fill(candidate, form)
+        audit(current_user, "candidate_updated", candidate)
+        db.session.commit()
+        flash("Saved.", "info")
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    return render_template("candidates/form.html", form=form, candidate=candidate)
+
+
+@bp.route("/candidates/<int:candidate_id>/loops/new", methods=["GET", "POST"])
+@roles_required(*LEADS)
+def new_loop(candidate_id: int):
+    """Assemble a loop for a candidate from a loop template."""
+    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    templates = bankdb.loop_templates()
+    form = LoopForm()
+    form.template.choices = [SelectChoice(value=t["id"], label=t["title"]) for t in templates]
+    if request.method == "GET":
+        form.template.data = next(
+            (t["id"] for t in templates if t["level"] == candidate.level), None
+        )
+    if form.validate_on_submit():
+        template = next(t for t in templates if t["id"] == form.template.data)
+        loop = service.create_loop(candidate, template, current_user, form.seed.data or None)
+        db.session.commit()
+        flash("Loop assembled. Assign an interviewer to each session.", "info")
+        return redirect(url_for("candidates.loop", loop_id=loop.id))
+    return render_template(
+        "candidates/new_loop.html", form=form, candidate=candidate, templates=templates
+    )
+
+
+def _loop_or_404(loop_id: int) -> Loop:
+    return db.get_or_404(Loop, loop_id, description="No loop with that id.")
+
+
+def _question_in(loop: Loop, lq_id: int) -> LoopQuestion:
+    lq = db.session.get(LoopQuestion, lq_id)
+    if lq is None or lq.session.loop_id != loop.id:
+        abort(404, description="No such question in this loop.")
+    return lq
+
+
+def _session_in(loop: Loop, session_id: int) -> LoopSession:
+    session = db.session.get(LoopSession, session_id)
+    if session is None or session.loop_id != loop.id:
+        abort(404, description="No such session in this loop.")
+    return session
+
+
+@bp.get("/loops/<int:loop_id>")
+@roles_required(*LEADS)
+def loop(loop_id: int):
+    """Show a loop: sessions, questions with why each was chosen, and what to change."""
+    loop = _loop_or_404(loop_id)
+    interviewers = (
+        db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name))
+        .scalars()
+        .all()
+    )
+    search_session = request.args.get("session", type=int)
+    query = request.args.get("q", "").strip()[:200]
+    hits = bankdb.search(query, level=loop.level, limit=15) if search_session and query else []
+    open_swap = request.args.get("swap", type=int)
+    suggestions = {}
+    if open_swap:
+        suggestions[open_swap] = service.suggestions(_question_in(loop, open_swap))
+    checks = {
+        s.id: service.check(s, [service._as_bank(q) for q in s.questions]) for s in loop.sessions
+    }
+    return render_template(
+        "candidates/loop.html",
+        loop=loop,
+        interviewers=interviewers,
+        hits=hits,
+        query=query,
+        search_session=search_session,
+        suggestions=suggestions,
+        checks=checks,
+        competencies=bankdb.competency_titles(),
+        assign_form=AssignForm(),
+        id_form=QuestionIdForm(),
+        move_form=MoveForm(),
+        empty_form=EmptyForm(),
+    )
+
+
+def _flash_violations(violations) -> None:
+    for v in violations:
+        flash(v.message, "error" if v.severity == "error" else "warning")
+
+
+def _back(loop: Loop, **anchor):
+    return redirect(url_for("candidates.loop", loop_id=loop.id, **anchor))
+
+
+@bp.post("/loops/<int:loop_id>/sessions/<int:session_id>/assign")
+@roles_required(*LEADS)
+def assign(loop_id: int, session_id: int):
+    """Assign an interviewer to a session."""
+    loop = _loop_or_404(loop_id)
+    session = _session_in(loop, session_id)
+    form = AssignForm()
+    form.interviewer.choices = [SelectChoice(value=0, label="nobody")] + [
+        SelectChoice(value=u.id, label=u.name)
+        for u in db.session.execute(select(User).where(User.active.is_(True))).scalars()
+    ]
+    if not form.validate_on_submit():
+        abort(400, description="Choose an active user.")
+    session.interviewer_id = form.interviewer.data or None
+    audit(
+        current_user,
+        "interviewer_assigned",
+        loop,
+        session=session.id,
+        interviewer=session.interviewer_id,
+    )
+    db.session.commit()
+    return _back(loop)
+
+
+@bp.post("/loops/<int:loop_id>/questions/<int:lq_id>/swap")
+@roles_required(*LEADS)
+def swap(loop_id: int, lq_id: int):
+    """Swap a question for another one; rules are checked and violations shown."""
+    loop = _loop_or_404(loop_id)
+    lq = _question_in(loop, lq_id)
+    form = QuestionIdForm()
+    if not form.validate_on_submit():
+        abort(400, description="Choose a question to swap in.")
+    return _change(loop, lambda: service.swap(lq, form.question_id.data, current_user))
+
+
+@bp.post("/loops/<int:loop_id>/sessions/<int:session_id>/add")
+@roles_required(*LEADS)
+def add(loop_id: int, session_id: int):
+    """Add a question found by search to a session."""
+    loop = _loop_or_404(loop_id)
+    session = _session_in(loop, session_id)
+    form = QuestionIdForm()
+    if not form.validate_on_submit():
+        abort(400, description="Choose a question to add.")
+    return _change(loop, lambda: service.add(session, form.question_id.data, current_user))
+
+
+@bp.post("/loops/<int:loop_id>/questions/<int:lq_id>/remove")
+@roles_required(*LEADS)
+def remove(loop_id: int, lq_id: int):
+    """Remove a question from its session."""
+    loop = _loop_or_404(loop_id)
+    lq = _question_in(loop, lq_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _change(loop, lambda: service.remove(lq, current_user))
+
+
+@bp.post("/loops/<int:loop_id>/questions/<int:lq_id>/move")
+@roles_required(*LEADS)
+def move(loop_id: int, lq_id: int):
+    """Move a question up or down in its session."""
+    loop = _loop_or_404(loop_id)
+    lq = _question_in(loop, lq_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        abort(400, description="Say up or down.")
+    service.move(lq, -1 if form.direction.data == "up" else 1, current_user)
+    db.session.commit()
+    return _back(loop)
+
+
+def _change(loop: Loop, action):
+    try:
+        warnings = action()
+    except service.RuleError as exc:
+        db.session.rollback()
+        _flash_violations(exc.violations)
+        return _back(loop)
+    db.session.commit()
+    _flash_violations(warnings)
+    if not warnings:
+        flash("Saved.", "info")
+    return _back(loop)

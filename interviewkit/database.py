@@ -1,0 +1,71 @@
+"""Configure the app database and the read-only bank bind.
+
+SQLite (the default) is set up for concurrent use on every pooled connection: WAL so
+readers never block the writer, a busy timeout so a writer waits for another instead
+of failing, foreign keys on, and `BEGIN IMMEDIATE` for transactions in requests that
+change state, so two writers queue for the lock at the start instead of one failing
+with "database is locked" when it tries to upgrade a read lock.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+from .extensions import db, migrate
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def configure(app: Flask) -> None:
+    """Set the database URLs from the config and bind Flask-SQLAlchemy and Flask-Migrate."""
+    url = app.config.get("DATABASE_URL") or "sqlite:///" + os.path.join(
+        app.instance_path, "interviewkit.db"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # The bank is replaced by renaming a new file over it: a connection per use (no pool)
+    # always sees the current file, and mode=ro makes it read-only at the SQLite level.
+    app.config["SQLALCHEMY_BINDS"] = {
+        "bank": {
+            "url": f"sqlite:///file:{app.config['BANK_PATH']}?mode=ro&uri=true",
+            "poolclass": NullPool,
+        }
+    }
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    writing = not has_request_context() or request.method in WRITE_METHODS
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def sqlite_pragmas(engine: Engine) -> dict:
+    """Return the pragmas of a fresh pooled connection (used by tests and `doctor`)."""
+    with engine.connect() as conn:
+        return {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+        }

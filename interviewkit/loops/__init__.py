@@ -1,0 +1,1 @@
+"""Interview loops: choose questions from the bank for each session of a loop template."""

@@ -1,0 +1,228 @@
+"""Create and edit interview loops in the app database, using the bank and the assembler.
+
+Every change to a loop's questions goes through here, so the rules are checked in one
+place and every placed question gets its snapshot (content as asked).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+
+from .. import bankdb
+from ..extensions import db
+from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
+from .assembly import BankQuestion, SessionSpec, Violation, alternatives, assemble, check_session
+
+
+class RuleError(Exception):
+    """A change would break a loop rule that is not allowed (the messages say which)."""
+
+    def __init__(self, violations: list[Violation]):
+        super().__init__("; ".join(v.message for v in violations))
+        self.violations = violations
+
+
+def usage_counts() -> dict[str, int]:
+    """Return how many times each question has been placed in any loop."""
+    rows = db.session.execute(
+        select(LoopQuestion.question_id, func.count()).group_by(LoopQuestion.question_id)
+    )
+    return {qid: n for qid, n in rows}
+
+
+def asked_before(candidate: Candidate, except_loop: Loop | None = None) -> set[str]:
+    """Return the ids of questions in this candidate's other loops."""
+    query = (
+        select(LoopQuestion.question_id)
+        .join(LoopSession)
+        .join(Loop)
+        .where(Loop.candidate_id == candidate.id)
+    )
+    if except_loop is not None and except_loop.id is not None:
+        query = query.where(Loop.id != except_loop.id)
+    return set(db.session.execute(query).scalars())
+
+
+def _place(
+    session: LoopSession, question_id: str, position: int, covers, reason: str
+) -> LoopQuestion:
+    snap = bankdb.snapshot(question_id)
+    if snap is None:
+        raise RuleError([Violation("error", f"Question {question_id!r} is not in the bank.")])
+    content_hash, snapshot = snap
+    lq = LoopQuestion(
+        question_id=question_id,
+        content_hash=content_hash,
+        snapshot=snapshot,
+        position=position,
+        covers=list(covers),
+        reason=reason,
+    )
+    session.questions.append(lq)
+    return lq
+
+
+def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | None = None) -> Loop:
+    """Assemble a loop from a template for a candidate and store it with its snapshots."""
+    seed = seed or secrets.token_hex(4)
+    specs = [
+        SessionSpec(s["name"], s["minutes"], tuple(s["competencies"])) for s in template["sessions"]
+    ]
+    plan = assemble(
+        specs,
+        candidate.level,
+        bankdb.bank_questions(),
+        seed=seed,
+        exclude=asked_before(candidate),
+        usage=usage_counts(),
+    )
+    loop = Loop(
+        candidate=candidate,
+        template_id=template["id"],
+        level=candidate.level,
+        title=template["title"],
+        seed=seed,
+        bank_build=bankdb.build_id(),
+        notes=plan.notes,
+        created_by_id=actor.id,
+    )
+    for index, sp in enumerate(plan.sessions):
+        session = LoopSession(
+            position=index,
+            name=sp.spec.name,
+            minutes=sp.spec.minutes,
+            competencies=list(sp.spec.competencies),
+            notes=sp.notes,
+        )
+        loop.sessions.append(session)
+        for position, pick in enumerate(sp.picks):
+            _place(session, pick.question.id, position, pick.covers, pick.reason)
+    db.session.add(loop)
+    db.session.flush()
+    audit(actor, "loop_created", loop, candidate=candidate.id, template=template["id"], seed=seed)
+    return loop
+
+
+def _bank_by_id() -> dict[str, BankQuestion]:
+    return {q.id: q for q in bankdb.bank_questions()}
+
+
+def _as_bank(lq: LoopQuestion) -> BankQuestion:
+    s = lq.snapshot
+    return BankQuestion(
+        lq.question_id, s["title"], s["minutes"], tuple(s["competencies"]), tuple(s["levels"])
+    )
+
+
+def check(session: LoopSession, questions: list[BankQuestion]) -> list[Violation]:
+    """Check a session's (proposed) questions against the loop rules."""
+    loop = session.loop
+    elsewhere = [q.question_id for s in loop.sessions if s is not session for q in s.questions]
+    spec = SessionSpec(session.name, session.minutes, tuple(session.competencies))
+    return check_session(
+        spec,
+        questions,
+        loop.level,
+        loop_ids_elsewhere=elsewhere,
+        exclude=asked_before(loop.candidate, except_loop=loop),
+    )
+
+
+def _apply(session: LoopSession, proposed: list[BankQuestion]) -> list[Violation]:
+    violations = check(session, proposed)
+    errors = [v for v in violations if v.severity == "error"]
+    if errors:
+        raise RuleError(errors)
+    return violations
+
+
+def suggestions(lq: LoopQuestion, limit: int = 5) -> list[BankQuestion]:
+    """Return suggested replacements for a placed question."""
+    from .assembly import LoopPlan, Pick, SessionPlan
+
+    loop = lq.session.loop
+    plan = LoopPlan(
+        [
+            SessionPlan(
+                SessionSpec(s.name, s.minutes, tuple(s.competencies)),
+                [Pick(_as_bank(q), tuple(q.covers), q.reason) for q in s.questions],
+                [],
+            )
+            for s in loop.sessions
+        ]
+    )
+    session_index = loop.sessions.index(lq.session)
+    pick_index = lq.session.questions.index(lq)
+    return alternatives(
+        plan,
+        session_index,
+        pick_index,
+        loop.level,
+        bankdb.bank_questions(),
+        exclude=asked_before(loop.candidate, except_loop=loop),
+        usage=usage_counts(),
+        limit=limit,
+    )
+
+
+def swap(lq: LoopQuestion, new_id: str, actor: User) -> list[Violation]:
+    """Replace a placed question with another; return the warnings, raise on errors."""
+    new = _bank_by_id().get(new_id)
+    if new is None:
+        raise RuleError([Violation("error", f"Question {new_id!r} is not in the bank.")])
+    session = lq.session
+    proposed = [new if q is lq else _as_bank(q) for q in session.questions]
+    warnings = _apply(session, proposed)
+    old_id, position = lq.question_id, lq.position
+    session.questions.remove(lq)
+    db.session.delete(lq)
+    covers = [c for c in new.competencies if c in session.competencies]
+    _place(session, new_id, position, covers, "chosen by hand")
+    audit(actor, "question_swapped", session.loop, session=session.id, old=old_id, new=new_id)
+    return warnings
+
+
+def add(session: LoopSession, new_id: str, actor: User) -> list[Violation]:
+    """Add a question at the end of a session; return the warnings, raise on errors."""
+    new = _bank_by_id().get(new_id)
+    if new is None:
+        raise RuleError([Violation("error", f"Question {new_id!r} is not in the bank.")])
+    warnings = _apply(session, [*map(_as_bank, session.questions), new])
+    covers = [c for c in new.competencies if c in session.competencies]
+    _place(session, new_id, len(session.questions), covers, "picked by search")
+    audit(actor, "question_added", session.loop, session=session.id, question=new_id)
+    return warnings
+
+
+def remove(lq: LoopQuestion, actor: User) -> list[Violation]:
+    """Take a question out of its session; return warnings (e.g. a competency left uncovered)."""
+    session = lq.session
+    rest = [q for q in session.questions if q is not lq]
+    warnings = check(session, [_as_bank(q) for q in rest])
+    session.questions.remove(lq)
+    db.session.delete(lq)
+    for position, q in enumerate(rest):
+        q.position = position
+    audit(actor, "question_removed", session.loop, session=session.id, question=lq.question_id)
+    return warnings
+
+
+def move(lq: LoopQuestion, offset: int, actor: User) -> None:
+    """Move a question up (-1) or down (+1) within its session."""
+    questions = list(lq.session.questions)
+    i = questions.index(lq)
+    j = max(0, min(len(questions) - 1, i + offset))
+    questions.insert(j, questions.pop(i))
+    for position, q in enumerate(questions):
+        q.position = position
+    lq.session.questions.sort(key=lambda q: q.position)
+    audit(
+        actor,
+        "question_moved",
+        lq.session.loop,
+        session=lq.session.id,
+        question=lq.question_id,
+        to=j,
+    )

@@ -1,0 +1,56 @@
+"""Home page: what this user should do next."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Candidate, Loop, LoopSession
+from ..security import login_required
+from . import bp
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Show a lead their active candidates and an interviewer their sessions."""
+    sessions = db.session.execute(
+        select(LoopSession)
+        .join(Loop)
+        .join(Candidate)
+        .where(LoopSession.interviewer_id == current_user.id)
+        .order_by(Loop.created_at.desc(), LoopSession.position)
+    ).scalars()
+    candidates = []
+    if current_user.is_lead:
+        candidates = db.session.execute(
+            select(Candidate)
+            .where(Candidate.status == "active")
+            .order_by(Candidate.created_at.desc())
+        ).scalars()
+    return render_template("main/index.html", sessions=list(sessions), candidates=list(candidates))
+
+
+def register_error_handlers(app) -> None:
+    """Render 400/403/404/429/500 as pages, never tracebacks."""
+    messages = {
+        400: ("Bad request", "The request was not understood. Go back and try again."),
+        403: ("Not allowed", "Your role does not give access to this page."),
+        404: ("Not found", "There is nothing at this address."),
+        405: ("Not allowed", "This address does not accept that kind of request."),
+        429: ("Too many attempts", "Wait a minute, then try again."),
+        500: ("Something went wrong", "The error was logged. Try again in a moment."),
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        title, text = messages.get(code, messages[500])
+        detail = getattr(error, "description", None) if code in (400, 404) else None
+        return render_template(
+            "errors/error.html", code=code, title=title, text=text, detail=detail
+        ), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)

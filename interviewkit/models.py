@@ -1,0 +1,244 @@
+"""The app database: users, login sessions, candidates, loops and the audit log.
+
+SQLAlchemy 2.0 style, portable between SQLite and PostgreSQL (no dialect-only SQL).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time, naive (stored the same way by SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    """What a user may do."""
+
+    ADMIN = "admin"
+    LEAD = "hiring_lead"
+    INTERVIEWER = "interviewer"
+
+    @property
+    def label(self) -> str:
+        """Return the role as shown to people."""
+        return {"admin": "Admin", "hiring_lead": "Hiring lead", "interviewer": "Interviewer"}[
+            self.value
+        ]
+
+
+LEVELS = ("junior", "mid", "senior", "staff")
+CANDIDATE_STATUSES = ("active", "on_hold", "hired", "rejected", "withdrawn")
+
+
+class User(db.Model):
+    """A person who signs in: an admin, a hiring lead or an interviewer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20), default=Role.INTERVIEWER.value)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    login_sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")
+
+    # Flask-Login: the id kept in the cookie is the token of one login session, not the
+    # user id, so revoking that session (logout, password change, disabling) ends it.
+    login_token = None  # set on the instance when a login session is loaded
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the user may sign in."""
+        return self.active
+
+    def get_id(self) -> str | None:
+        """Return the current login session's token for Flask-Login."""
+        return self.login_token
+
+    @property
+    def role_enum(self) -> Role:
+        """Return the role as a Role."""
+        return Role(self.role)
+
+    def has_role(self, *roles: Role | str) -> bool:
+        """Return True if the user has one of the roles."""
+        return self.role in {str(r) for r in roles}
+
+    @property
+    def is_lead(self) -> bool:
+        """Return True for hiring leads and admins, who see every candidate's feedback."""
+        return self.role in (Role.LEAD.value, Role.ADMIN.value)
+
+
+class LoginSession(db.Model):
+    """One sign-in on one browser; the cookie holds its token, the database its hash."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """Return the stored form of a session token."""
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def find_active(cls, token: str) -> LoginSession | None:
+        """Return the unrevoked login session for a token, or None."""
+        return db.session.execute(
+            select(cls).where(cls.token_hash == cls.hash_token(token), cls.revoked_at.is_(None))
+        ).scalar_one_or_none()
+
+
+class Candidate(db.Model):
+    """A person being interviewed for a role at a target level."""
+
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    role_title: Mapped[str] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    loops: Mapped[list[Loop]] = relationship(
+        back_populates="candidate", order_by="Loop.id", cascade="all, delete-orphan"
+    )
+
+
+class Loop(db.Model):
+    """An interview loop for a candidate, assembled from a loop template."""
+
+    __tablename__ = "loops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    seed: Mapped[str] = mapped_column(String(64))
+    bank_build: Mapped[str] = mapped_column(String(64), default="")
+    notes: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="loops")
+    sessions: Mapped[list[LoopSession]] = relationship(
+        back_populates="loop", order_by="LoopSession.position", cascade="all, delete-orphan"
+    )
+
+
+class LoopSession(db.Model):
+    """One interview in a loop: its competencies, minutes, interviewer and questions."""
+
+    __tablename__ = "loop_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loop_id: Mapped[int] = mapped_column(ForeignKey("loops.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    minutes: Mapped[int]
+    competencies: Mapped[list] = mapped_column(JSON, default=list)
+    interviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[list] = mapped_column(JSON, default=list)
+
+    loop: Mapped[Loop] = relationship(back_populates="sessions")
+    interviewer: Mapped[User | None] = relationship()
+    questions: Mapped[list[LoopQuestion]] = relationship(
+        back_populates="session", order_by="LoopQuestion.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def minutes_used(self) -> int:
+        """Return the time budget of the session's questions."""
+        return sum(q.minutes for q in self.questions)
+
+
+class LoopQuestion(db.Model):
+    """A question placed in a session, with the content exactly as it will be asked.
+
+    The snapshot (title, minutes, rendered sections, Markdown source) is copied from the
+    bank when the question is placed, so later edits to the file never change it.
+    """
+
+    __tablename__ = "loop_questions"
+    __table_args__ = (Index("ix_loop_questions_question_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("loop_sessions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    question_id: Mapped[str] = mapped_column(String(80))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    covers: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[LoopSession] = relationship(back_populates="questions")
+
+    @property
+    def title(self) -> str:
+        """Return the title as asked."""
+        return self.snapshot["title"]
+
+    @property
+    def minutes(self) -> int:
+        """Return the time budget as asked."""
+        return self.snapshot["minutes"]
+
+
+class AuditEvent(db.Model):
+    """Who did what, when: kept for every change to users, candidates and loops."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(80))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def audit(actor: User | None, action: str, target, **detail) -> None:
+    """Add an audit event for a change to `target` (committed with the change)."""
+    db.session.add(
+        AuditEvent(
+            actor_id=actor.id if actor is not None and actor.is_authenticated else None,
+            action=action,
+            target_type=type(target).__name__.lower(),
+            target_id=str(target.id),
+            detail=detail,
+        )
+    )

@@ -1,0 +1,121 @@
+"""Sign-in sessions, role checks and the security headers every response carries."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+
+from flask import Flask, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import update
+
+from .extensions import db, login_manager
+from .models import LoginSession, Role, User, utcnow
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Return True if configured, or if this request is HTTPS."""
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app: Flask) -> None:
+    """Install the login manager, the session interface and the response headers."""
+    app.session_interface = SessionInterface()
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    app.after_request(security_headers)
+
+
+def load_user(token: str) -> User | None:
+    """Return the user of an unrevoked login session whose account is still active."""
+    login = LoginSession.find_active(token)
+    if login is None or not login.user.active:
+        return None
+    user = login.user
+    user.login_token = token
+    g.login_session = login
+    return user
+
+
+def start_session(user: User) -> None:
+    """Sign a user in on this browser with a fresh login session token."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(
+            token_hash=LoginSession.hash_token(token),
+            user_id=user.id,
+            user_agent=(request.user_agent.string or "")[:255],
+        )
+    )
+    db.session.commit()
+    user.login_token = token
+    login_user(user)
+
+
+def end_session() -> None:
+    """Sign out here: revoke this browser's login session so its cookie stops working."""
+    login = g.get("login_session")
+    if login is not None:
+        login.revoked_at = utcnow()
+        db.session.commit()
+    logout_user()
+
+
+def revoke_all(user: User) -> None:
+    """Revoke every login session of a user (password change, account disabled)."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def roles_required(*roles: Role):
+    """Allow a view only to signed-in users with one of the roles (403 for others)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def login_required(view):
+    """Allow a view to any signed-in user."""
+    return roles_required(*Role)(view)
+
+
+def security_headers(response):
+    """Add the security headers; never let a browser or proxy cache a signed-in page."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static" and (
+        current_user.is_authenticated or request.endpoint in (None, "auth.login")
+    ):
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response

@@ -1,0 +1,142 @@
+"""First-run and admin tasks behind the CLI: users, demo accounts, rate limits, backups."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from .auth.forms import MIN_PASSWORD
+from .extensions import db
+from .models import Role, User, audit
+from .passwords import hash_password
+
+DEMO_USERS = [
+    ("admin@example.com", "Ada Admin", Role.ADMIN),
+    ("lead@example.com", "Lee Lead", Role.LEAD),
+    ("ivan@example.com", "Ivan Interviewer", Role.INTERVIEWER),
+    ("iris@example.com", "Iris Interviewer", Role.INTERVIEWER),
+]
+
+
+class UserError(Exception):
+    """A user cannot be created as asked."""
+
+
+class BackupError(Exception):
+    """A backup could not be made."""
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """Create a user after checking the email, the role and the password."""
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise UserError(f"{email!r} is not a valid email address: {exc}") from None
+    if role not in {r.value for r in Role}:
+        raise UserError(f"role must be one of {', '.join(r.value for r in Role)}")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if db.session.execute(select(User).where(func.lower(User.email) == email)).first():
+        raise UserError(f"a user with email {email} already exists")
+    user = User(
+        email=email, name=name.strip() or email, role=role, password_hash=hash_password(password)
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit(None, "user_created", user, role=role, via="cli")
+    db.session.commit()
+    return user
+
+
+def create_demo_users() -> list[tuple[str, str, str]]:
+    """Create the demo users if there are no users at all; return (email, role, password)."""
+    if db.session.execute(select(func.count()).select_from(User)).scalar():
+        return []
+    created = []
+    for email, name, role in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        create_user(email, name, role.value, password)
+        created.append((email, role.value, password))
+    return created
+
+
+def configure_rate_limit_storage(app: Flask) -> str:
+    """Point rate limits at the local Redis if one answers and nothing is configured yet."""
+    current = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    config_file = Path(app.instance_path) / "config.py"
+    if current != "memory://":
+        return f"Rate limits: shared through {current}"
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:  # noqa: BLE001 - any failure means "no usable Redis here"
+        return (
+            "Rate limits: per process (no Redis found); set RATELIMIT_STORAGE_URI to a "
+            "Redis URL when several processes serve the app"
+        )
+    if config_file.exists():
+        return (
+            f"Rate limits: per process; Redis answers at {url}: add RATELIMIT_STORAGE_URI "
+            f"= {url!r} to {config_file} to share them between processes"
+        )
+    config_file.write_text(
+        "# Written by `interviewkit init`: rate limits shared by every server process.\n"
+        f"RATELIMIT_STORAGE_URI = {url!r}\n",
+        encoding="utf-8",
+    )
+    app.config["RATELIMIT_STORAGE_URI"] = url
+    return f"Rate limits: shared through {url} (saved in {config_file})"
+
+
+def backup(database_uri: str, folder: Path) -> Path:
+    """Write a consistent copy of the app database into `folder` and return its path."""
+    url = make_url(database_uri)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if url.get_backend_name() == "sqlite":
+        source = url.database
+        if not source or not os.path.exists(source):
+            raise BackupError(f"no SQLite database at {source}: run `interviewkit init` first")
+        target = folder / f"interviewkit-{stamp}.db"
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)  # SQLite's online backup: consistent even while the app writes
+        finally:
+            dst.close()
+            src.close()
+        os.chmod(target, 0o600)
+        return target
+    if url.get_backend_name() == "postgresql":
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise BackupError("pg_dump is not installed: install the PostgreSQL client tools")
+        target = folder / f"interviewkit-{stamp}.pgdump"
+        env = {**os.environ, "PGPASSWORD": url.password or ""}
+        args = [
+            pg_dump,
+            "--format=custom",
+            f"--file={target}",
+            "--no-password",
+            f"--host={url.host or 'localhost'}",
+            f"--port={url.port or 5432}",
+            f"--username={url.username or 'postgres'}",
+            url.database or "postgres",
+        ]
+        result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        if result.returncode:
+            raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+        return target
+    raise BackupError(f"backups of {url.get_backend_name()} databases are not supported")
