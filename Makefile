@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/interviewkit init
+	$(BIN)/interviewkit init --demo
 	$(BIN)/interviewkit load
 	$(BIN)/interviewkit serve
 

@@ -148,7 +148,7 @@ def loop(loop_id: int):
     }
     return render_template(
         "candidates/loop.html",
-        loop=loop,
+        iloop=loop,
         interviewers=interviewers,
         hits=hits,
         query=query,

@@ -1,0 +1,92 @@
+"""The app database: SQLite set up for concurrency, migrations that match the models."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from conftest import make_app
+from sqlalchemy import text
+
+from interviewkit.database import BUSY_TIMEOUT_MS, sqlite_pragmas
+from interviewkit.extensions import db
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    return make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+
+
+def test_sqlite_pragmas_on_a_fresh_pooled_connection(sqlite_app):
+    app = sqlite_app
+    with app.app_context():
+        db.engine.dispose()  # the next connection is a brand new one from the pool
+        pragmas = sqlite_pragmas(db.engine)
+    assert pragmas == {
+        "journal_mode": "wal",
+        "busy_timeout": BUSY_TIMEOUT_MS,
+        "foreign_keys": 1,
+        "synchronous": 1,
+    }
+
+
+def test_two_sqlite_writers_wait_for_each_other(sqlite_app):
+    """Regression guard: a deferred BEGIN would fail the second writer with "locked"."""
+    app = sqlite_app
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+            conn.execute(text("INSERT INTO counter VALUES (0)"))
+    errors = []
+
+    def bump():
+        try:
+            with app.app_context(), db.engine.begin() as conn:
+                n = conn.execute(text("SELECT n FROM counter")).scalar()
+                time.sleep(0.05)  # hold the write lock while the others try to start
+                conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+        except Exception as exc:  # noqa: BLE001 - the test records any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar() == 5  # no lost update
+
+
+def test_the_apps_bank_bind_is_read_only(tmp_path, real_bank):
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", BANK_PATH=str(real_bank))
+    with app.app_context():
+        engine = db.engines["bank"]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM questions")).scalar() > 100
+        with pytest.raises(Exception, match="readonly"), engine.begin() as conn:
+            conn.execute(text("DELETE FROM questions"))
+
+
+def test_migrations_match_the_models(tmp_path, database_url):
+    """Every model change needs a migration: autogenerate must find nothing to do."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    from interviewkit import create_app
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "m"), "DATABASE_URL": database_url})
+    with app.app_context():
+        db.drop_all(bind_key=None)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        db.drop_all(bind_key=None)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    assert diff == []

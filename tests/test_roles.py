@@ -1,0 +1,122 @@
+"""Every route in the URL map, for every role: the expected outcome, from a table."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import PASSWORD, make_app
+
+from interviewkit.extensions import db
+from interviewkit.models import Candidate, User
+from interviewkit.setup import create_user
+
+ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
+LOGIN = "login"  # a redirect to the sign-in page
+
+# endpoint, method, url (may use {candidate}, {loop}, {session}, {lq}, {user}, {question}),
+# and the outcome for anonymous, interviewer, hiring lead, admin. POSTs send an empty form.
+MATRIX = [
+    ("main.index", "GET", "/", (LOGIN, 200, 200, 200)),
+    ("health.healthz", "GET", "/healthz", (200, 200, 200, 200)),
+    ("static", "GET", "/static/app.css", (200, 200, 200, 200)),
+    ("auth.login", "GET", "/login", (200, 302, 302, 302)),
+    ("auth.login", "POST", "/login", (200, 302, 302, 302)),
+    ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302)),
+    ("auth.change_password", "GET", "/account/password", (LOGIN, 200, 200, 200)),
+    ("auth.change_password", "POST", "/account/password", (LOGIN, 200, 200, 200)),
+    ("browse.search", "GET", "/bank/?q=index", (LOGIN, 200, 200, 200)),
+    ("browse.question", "GET", "/bank/questions/{question}", (LOGIN, 200, 200, 200)),
+    ("admin.users", "GET", "/admin/users", (LOGIN, 403, 403, 200)),
+    ("admin.new_user", "GET", "/admin/users/new", (LOGIN, 403, 403, 200)),
+    ("admin.new_user", "POST", "/admin/users/new", (LOGIN, 403, 403, 200)),
+    ("admin.edit_user", "GET", "/admin/users/{user}", (LOGIN, 403, 403, 200)),
+    # an empty POST to an edit form keeps the stored values: a no-op save
+    ("admin.edit_user", "POST", "/admin/users/{user}", (LOGIN, 403, 403, 302)),
+    ("candidates.index", "GET", "/candidates", (LOGIN, 403, 200, 200)),
+    ("candidates.new", "GET", "/candidates/new", (LOGIN, 403, 200, 200)),
+    ("candidates.new", "POST", "/candidates/new", (LOGIN, 403, 200, 200)),
+    ("candidates.detail", "GET", "/candidates/{candidate}", (LOGIN, 403, 200, 200)),
+    ("candidates.edit", "GET", "/candidates/{candidate}/edit", (LOGIN, 403, 200, 200)),
+    ("candidates.edit", "POST", "/candidates/{candidate}/edit", (LOGIN, 403, 302, 302)),
+    ("candidates.new_loop", "GET", "/candidates/{candidate}/loops/new", (LOGIN, 403, 200, 200)),
+    ("candidates.new_loop", "POST", "/candidates/{candidate}/loops/new", (LOGIN, 403, 200, 200)),
+    ("candidates.loop", "GET", "/loops/{loop}", (LOGIN, 403, 200, 200)),
+    (
+        "candidates.assign",
+        "POST",
+        "/loops/{loop}/sessions/{session}/assign",
+        (LOGIN, 403, 400, 400),
+    ),
+    ("candidates.add", "POST", "/loops/{loop}/sessions/{session}/add", (LOGIN, 403, 400, 400)),
+    ("candidates.swap", "POST", "/loops/{loop}/questions/{lq}/swap", (LOGIN, 403, 400, 400)),
+    ("candidates.move", "POST", "/loops/{loop}/questions/{lq}/move", (LOGIN, 403, 400, 400)),
+    ("candidates.remove", "POST", "/loops/{loop}/questions/{lq}/remove", (LOGIN, 403, 302, 302)),
+]
+
+
+def test_the_table_covers_every_route(tmp_path):
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == {(endpoint, method) for endpoint, method, _, _ in MATRIX}
+
+
+@pytest.fixture
+def world(tmp_path, database_url, real_bank):
+    """An app with one user per role, a candidate and an assembled loop."""
+    from interviewkit import bankdb
+    from interviewkit.loops.service import create_loop
+
+    bank = tmp_path / "bank.db"
+    shutil.copy(real_bank, bank)
+    app = make_app(tmp_path, database_url, BANK_PATH=str(bank))
+    with app.app_context():
+        for role in ROLES[1:]:
+            create_user(f"{role}@example.com", role, role, PASSWORD)
+        lead = db.session.execute(db.select(User).filter_by(role="hiring_lead")).scalar_one()
+        candidate = Candidate(name="C", email="c@example.com", role_title="BE", level="mid")
+        db.session.add(candidate)
+        db.session.flush()
+        with app.test_request_context():
+            loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "seed")
+        db.session.commit()
+        session = loop.sessions[0]
+        ids = {
+            "candidate": candidate.id,
+            "loop": loop.id,
+            "session": session.id,
+            # the lead and the admin each remove a different question
+            "lq": {"hiring_lead": session.questions[0].id, "admin": session.questions[1].id},
+            "user": lead.id,
+            "question": session.questions[0].question_id,
+        }
+    return app, ids
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "url", "expected"), MATRIX, ids=[f"{m} {u}" for _, m, u, _ in MATRIX]
+)
+def test_route_outcome_for_every_role(world, endpoint, method, url, expected):
+    app, ids = world
+    for role, outcome in zip(ROLES, expected, strict=True):
+        client = app.test_client()
+        if role != "anonymous":
+            assert (
+                client.post(
+                    "/login", data={"email": f"{role}@example.com", "password": PASSWORD}
+                ).status_code
+                == 302
+            )
+        values = {
+            k: (v.get(role, v["admin"]) if isinstance(v, dict) else v) for k, v in ids.items()
+        }
+        response = client.open(url.format(**values), method=method, data={})
+        if outcome == LOGIN:
+            assert response.status_code == 302, (role, response.status_code)
+            assert response.headers["Location"].startswith("/login"), role
+        else:
+            assert response.status_code == outcome, (role, response.status_code)
