@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .browse import bp as browse_bp
     from .candidates import bp as candidates_bp
     from .extensions import csrf, limiter
+    from .kit import bp as kit_bp
     from .main import bp as main_bp
     from .main.routes import register_error_handlers
 
@@ -59,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
-    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp):
+    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     cli.init_app(app)

@@ -169,6 +169,7 @@ class LoopSession(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     notes: Mapped[list] = mapped_column(JSON, default=list)
+    scheduled_at: Mapped[datetime | None] = mapped_column(default=None)
 
     loop: Mapped[Loop] = relationship(back_populates="sessions")
     interviewer: Mapped[User | None] = relationship()
@@ -242,3 +243,164 @@ def audit(actor: User | None, action: str, target, **detail) -> None:
             detail=detail,
         )
     )
+
+
+# -- the live interview kit and scorecards --------------------------------------------------
+
+RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
+RECOMMENDATION_LABELS = {
+    "strong_no": "Strong no",
+    "no": "No",
+    "yes": "Yes",
+    "strong_yes": "Strong yes",
+}
+
+
+class Scorecard(db.Model):
+    """One interviewer's notes, scores and verdict for one session of a loop.
+
+    status: draft -> ratings_submitted (scores and recommendation locked) -> submitted
+    (evidence written too). After submission, changes are amendments with a reason.
+    """
+
+    __tablename__ = "scorecards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("loop_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    interviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    recommendation: Mapped[str | None] = mapped_column(String(20), default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ratings_submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    session: Mapped[LoopSession] = relationship()
+    interviewer: Mapped[User | None] = relationship()
+    texts: Mapped[list[KitText]] = relationship(
+        back_populates="scorecard", cascade="all, delete-orphan"
+    )
+    scores: Mapped[list[KitScore]] = relationship(
+        back_populates="scorecard", cascade="all, delete-orphan"
+    )
+    ratings: Mapped[list[CompetencyRating]] = relationship(
+        back_populates="scorecard", order_by="CompetencyRating.id", cascade="all, delete-orphan"
+    )
+    amendments: Mapped[list[Amendment]] = relationship(
+        back_populates="scorecard", order_by="Amendment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def ratings_locked(self) -> bool:
+        """Return True once the ratings have been submitted."""
+        return self.status in ("ratings_submitted", "submitted")
+
+    @property
+    def is_submitted(self) -> bool:
+        """Return True once the whole scorecard (ratings and evidence) is submitted."""
+        return self.status == "submitted"
+
+    def text(self, key: str) -> str:
+        """Return the current text of a slot ("" if never written)."""
+        return next((t.text for t in self.texts if t.key == key), "")
+
+
+class KitText(db.Model):
+    """A text the interviewer types, autosaved: general notes, a question's notes, evidence.
+
+    key: "general", "notes:<loop question id>" or "evidence:<competency>". `version` goes up
+    by one with every save; a save based on an older version is a conflict (another tab).
+    """
+
+    __tablename__ = "kit_texts"
+    __table_args__ = (Index("ux_kit_texts_card_key", "scorecard_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="texts")
+
+
+class KitRevision(db.Model):
+    """Every saved version of a kit text: the base for merges and the idempotency record."""
+
+    __tablename__ = "kit_revisions"
+    __table_args__ = (
+        Index("ix_kit_revisions_card_key_version", "scorecard_id", "key", "version"),
+        Index("ux_kit_revisions_save_id", "scorecard_id", "save_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    save_id: Mapped[str] = mapped_column(String(64))
+    conflict: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KitScore(db.Model):
+    """The score an interviewer gave one question: 1-4, or 0 for "not asked"."""
+
+    __tablename__ = "kit_scores"
+    __table_args__ = (
+        Index("ux_kit_scores_card_question", "scorecard_id", "loop_question_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    loop_question_id: Mapped[int] = mapped_column(
+        ForeignKey("loop_questions.id", ondelete="CASCADE")
+    )
+    score: Mapped[int | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=0)
+    save_id: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="scores")
+
+
+class CompetencyRating(db.Model):
+    """A scorecard's score for one competency, with the evidence behind it."""
+
+    __tablename__ = "competency_ratings"
+    __table_args__ = (
+        Index("ux_ratings_card_competency", "scorecard_id", "competency", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    competency: Mapped[str] = mapped_column(String(80))
+    suggested: Mapped[int | None] = mapped_column(default=None)
+    score: Mapped[int | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why the score differs from suggested
+    evidence: Mapped[str] = mapped_column(Text, default="")
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="ratings")
+
+
+class Amendment(db.Model):
+    """A change to a submitted scorecard: who, when, why and what changed."""
+
+    __tablename__ = "amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecards.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="amendments")
+    actor: Mapped[User | None] = relationship()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_url, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import update
 
 from .extensions import db, login_manager
@@ -36,7 +37,40 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    app.register_error_handler(CSRFError, csrf_error)
     app.after_request(security_headers)
+
+
+def wants_json() -> bool:
+    """Return True for the kit's background requests, which expect JSON, not pages."""
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def unauthorized():
+    """Signed out: JSON 401 for background saves (the page keeps the draft), else sign-in."""
+    if wants_json():
+        return jsonify(
+            error="signed_out",
+            message="Your sign-in has ended. Sign in again; "
+            "your notes are kept in this browser until they are saved.",
+        ), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def csrf_error(error):
+    """An expired or missing CSRF token: JSON for background saves, else the 400 page."""
+    if wants_json():
+        return jsonify(error="csrf", message=error.description), 400
+    return render_template(
+        "errors/error.html",
+        code=400,
+        title="Bad request",
+        text="The form had expired or was not sent from this site. Go back, "
+        "reload the page and try again.",
+        detail=None,
+    ), 400
 
 
 def load_user(token: str) -> User | None:

@@ -1,0 +1,179 @@
+"""Kit, autosave and scorecard views."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .. import bankdb
+from ..extensions import db
+from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, audit
+from ..security import login_required
+from . import bp, service
+
+
+def _own_session(session_id: int) -> LoopSession:
+    """Return a session assigned to the current user (404 if missing, 403 if not theirs)."""
+    session = db.get_or_404(LoopSession, session_id, description="No interview with that id.")
+    if session.interviewer_id != current_user.id:
+        abort(403)
+    return session
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    """List the interviewer's sessions: overdue scorecards, drafts, upcoming, done."""
+    return render_template("kit/queue.html", queue=service.queue(current_user))
+
+
+@bp.get("/kit/<int:session_id>")
+@login_required
+def kit(session_id: int):
+    """The live interview kit for one assigned session."""
+    session = _own_session(session_id)
+    card = service.scorecard_for(session, current_user, create=False)
+    state = service.kit_state(card)
+    try:
+        competencies = bankdb.competency_titles()
+    except bankdb.BankUnavailable:
+        competencies = {}
+    return render_template(
+        "kit/kit.html",
+        session=session,
+        card=card,
+        state=state,
+        competencies=competencies,
+        level=session.loop.level,
+    )
+
+
+@bp.post("/kit/<int:session_id>/save")
+@login_required
+def save(session_id: int):
+    """Autosave: apply a batch of {key, value, base, save_id} items; JSON in and out."""
+    session = _own_session(session_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify(error="bad_request", message="Send a JSON object with items."), 400
+    for attempt in range(3):
+        try:
+            card = service.scorecard_for(session, current_user)
+            results = service.apply_saves(card, payload.get("items"))
+            db.session.commit()
+            break
+        except service.KitError as exc:
+            db.session.rollback()
+            return jsonify(error="invalid", message=str(exc)), 422
+        except (IntegrityError, OperationalError):
+            # two windows saved the same new text at once, or the database was busy:
+            # try again; a save that was applied is recognised by its save_id.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return jsonify(
+        results=[r.as_dict() for r in results], status=card.status, csrf_token=generate_csrf()
+    )
+
+
+@bp.get("/kit/<int:session_id>/state")
+@login_required
+def state(session_id: int):
+    """Return what the server has for this kit, with versions (after a reload or sign-in)."""
+    session = _own_session(session_id)
+    card = service.scorecard_for(session, current_user, create=False)
+    return jsonify(**service.kit_state(card), csrf_token=generate_csrf())
+
+
+@bp.get("/kit/token")
+@login_required
+def token():
+    """Return a fresh CSRF token, for a kit page open longer than the token lives."""
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.route("/kit/<int:session_id>/scorecard", methods=["GET", "POST"])
+@login_required
+def scorecard(session_id: int):
+    """Score each competency, recommend, write evidence; submit in one or two steps."""
+    session = _own_session(session_id)
+    card = service.scorecard_for(session, current_user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "ratings":
+            scores = {c: request.form.get(f"score-{c}", type=int) for c in session.competencies}
+            reasons = {c: request.form.get(f"reason-{c}", "") for c in session.competencies}
+            errors = service.submit_ratings(
+                card, scores, reasons, request.form.get("recommendation", "")
+            )
+            if not errors:
+                audit(current_user, "ratings_submitted", card)
+                db.session.commit()
+                flash("Ratings submitted and locked. Add the written evidence today.", "info")
+                return redirect(url_for("kit.scorecard", session_id=session.id))
+        elif action == "evidence":
+            errors = service.submit_evidence(card)
+            if not errors:
+                audit(current_user, "scorecard_submitted", card)
+                db.session.commit()
+                flash("Scorecard submitted. You can now see your colleagues' feedback.", "info")
+                return redirect(url_for("kit.feedback", candidate_id=session.loop.candidate_id))
+        elif action == "amend":
+            scores = {
+                r.competency: request.form.get(f"amend-score-{r.competency}", type=int)
+                for r in card.ratings
+            }
+            evidence = {
+                r.competency: request.form.get(f"amend-evidence-{r.competency}", "")
+                for r in card.ratings
+            }
+            errors = service.amend(
+                card,
+                current_user,
+                request.form.get("amend-reason", ""),
+                scores,
+                evidence,
+                request.form.get("amend-recommendation"),
+            )
+            if not errors:
+                audit(current_user, "scorecard_amended", card)
+                db.session.commit()
+                flash("Amendment saved; it is shown on the scorecard.", "info")
+                return redirect(url_for("kit.scorecard", session_id=session.id))
+        else:
+            abort(400, description="Unknown action.")
+        db.session.rollback()
+        card = service.scorecard_for(session, current_user)
+    else:
+        db.session.commit()  # the scorecard row, created on first visit
+    try:
+        competencies = bankdb.competency_titles()
+    except bankdb.BankUnavailable:
+        competencies = {}
+    return render_template(
+        "kit/scorecard.html",
+        session=session,
+        card=card,
+        errors=errors,
+        suggested=service.suggested_ratings(card),
+        competencies=competencies,
+        labels=RECOMMENDATION_LABELS,
+        state=service.kit_state(card),
+        form=request.form,
+    ), (422 if errors else 200)
+
+
+@bp.get("/candidates/<int:candidate_id>/feedback")
+@login_required
+def feedback(candidate_id: int):
+    """Everyone's scorecards for a candidate: leads always, interviewers after their own."""
+    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    if not service.can_see_feedback(current_user, candidate):
+        return render_template("kit/feedback_locked.html", candidate=candidate), 403
+    cards = service.feedback_for(current_user, candidate)
+    return render_template(
+        "kit/feedback.html", candidate=candidate, cards=cards, labels=RECOMMENDATION_LABELS
+    )

@@ -1,0 +1,412 @@
+"""Kit and scorecard rules as plain functions: autosave, merges, ratings, independence.
+
+Autosave is versioned per text: a save names the version it was typed on. If that is
+still the current version the text replaces it; if another window saved in between, the
+two texts are merged (appends to the same base are joined cleanly, anything else keeps
+both texts with a marker), never dropped. Every save carries a client-made id, and a
+retried save with an id already applied changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    RECOMMENDATIONS,
+    Amendment,
+    Candidate,
+    CompetencyRating,
+    KitRevision,
+    KitScore,
+    KitText,
+    Loop,
+    LoopSession,
+    Scorecard,
+    User,
+    utcnow,
+)
+
+MAX_TEXT = 100_000  # characters in one note: far beyond any interview, small enough to store
+KEY_RE = re.compile(r"^(general|notes:\d+|evidence:[a-z0-9-]{1,80})$")
+SAVE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+OVERDUE_AFTER = timedelta(hours=24)
+
+
+class KitError(ValueError):
+    """A save or submission that cannot be accepted; the message says why."""
+
+
+@dataclass
+class SaveResult:
+    """What happened to one saved item, sent back to the browser."""
+
+    key: str
+    status: str  # saved, duplicate, conflict, locked
+    version: int
+    value: str | int | None
+
+    def as_dict(self) -> dict:
+        """Return the result as JSON-ready data."""
+        return {
+            "key": self.key,
+            "status": self.status,
+            "version": self.version,
+            "value": self.value,
+        }
+
+
+# -- scorecards ------------------------------------------------------------------------------
+
+
+def scorecard_for(session: LoopSession, user: User, create: bool = True) -> Scorecard | None:
+    """Return the session's scorecard, creating it for its interviewer on first use."""
+    card = db.session.execute(
+        select(Scorecard).where(Scorecard.session_id == session.id)
+    ).scalar_one_or_none()
+    if card is None and create:
+        card = Scorecard(session_id=session.id, interviewer_id=user.id)
+        db.session.add(card)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:  # another request created it first
+            card = db.session.execute(
+                select(Scorecard).where(Scorecard.session_id == session.id)
+            ).scalar_one()
+    return card
+
+
+def merge_texts(base: str, theirs: str, mine: str, when: str) -> tuple[str, bool]:
+    """Merge two edits of the same base text; return (text, merged cleanly)."""
+    if mine == theirs or mine == base or theirs.startswith(mine):
+        return theirs, True  # nothing new in mine (e.g. a save that was applied, then retried)
+    if theirs == base or mine.startswith(theirs):
+        return mine, True  # mine builds on what the server has: a plain fast-forward
+    if theirs.startswith(base) and mine.startswith(base):
+        added = mine[len(base) :]
+        joiner = "" if not theirs or theirs.endswith(("\n", " ")) or added[:1].isspace() else "\n"
+        return theirs + joiner + added, True
+    marker = f"\n\n--- also typed in another window ({when}) ---\n"
+    return theirs + marker + mine, False
+
+
+def _locked(card: Scorecard, key: str) -> bool:
+    return card.is_submitted  # notes, general notes and evidence lock at final submission
+
+
+def save_text(card: Scorecard, key: str, value: str, base: int, save_id: str) -> SaveResult:
+    """Save one text; merge with a newer version instead of overwriting it."""
+    if not KEY_RE.match(key):
+        raise KitError(f"unknown field {key!r}")
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise KitError(f"{key}: text must be at most {MAX_TEXT:,} characters")
+    if key.startswith("notes:") and int(key[6:]) not in {q.id for q in card.session.questions}:
+        raise KitError(f"{key}: no such question in this session")
+    done = db.session.execute(
+        select(KitRevision).where(
+            KitRevision.scorecard_id == card.id, KitRevision.save_id == save_id
+        )
+    ).scalar_one_or_none()
+    row = db.session.execute(
+        select(KitText).where(KitText.scorecard_id == card.id, KitText.key == key).with_for_update()
+    ).scalar_one_or_none()
+    if done is not None:
+        return SaveResult(key, "duplicate", row.version if row else 0, row.text if row else "")
+    if _locked(card, key):
+        return SaveResult(key, "locked", row.version if row else 0, row.text if row else "")
+    if row is None:
+        row = KitText(scorecard=card, key=key, text="", version=0)
+        db.session.add(row)
+    status = "saved"
+    if base == row.version:
+        text = value
+    else:
+        base_text = ""
+        if 0 < base < row.version:
+            base_text = (
+                db.session.execute(
+                    select(KitRevision.text).where(
+                        KitRevision.scorecard_id == card.id,
+                        KitRevision.key == key,
+                        KitRevision.version == base,
+                    )
+                ).scalar_one_or_none()
+                or ""
+            )
+        elif base > row.version:
+            base_text = row.text
+        text, clean = merge_texts(base_text, row.text, value, utcnow().strftime("%H:%M UTC"))
+        status = "conflict" if text != value else "saved"
+    row.text, row.version, row.updated_at = text, row.version + 1, utcnow()
+    db.session.add(
+        KitRevision(
+            scorecard_id=card.id,
+            key=key,
+            version=row.version,
+            text=text,
+            save_id=save_id,
+            conflict=status == "conflict",
+        )
+    )
+    _touch(card)
+    return SaveResult(key, status, row.version, text)
+
+
+def save_score(card: Scorecard, lq_id: int, value, base: int, save_id: str) -> SaveResult:
+    """Save one question's score (1-4, 0 for not asked, None to clear)."""
+    key = f"score:{lq_id}"
+    if lq_id not in {q.id for q in card.session.questions}:
+        raise KitError(f"{key}: no such question in this session")
+    if value is not None and (isinstance(value, bool) or value not in (0, 1, 2, 3, 4)):
+        raise KitError(f"{key}: a score is 1 to 4, or 0 for not asked")
+    row = db.session.execute(
+        select(KitScore)
+        .where(KitScore.scorecard_id == card.id, KitScore.loop_question_id == lq_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is not None and row.save_id == save_id:
+        return SaveResult(key, "duplicate", row.version, row.score)
+    if card.ratings_locked:
+        return SaveResult(key, "locked", row.version if row else 0, row.score if row else None)
+    if row is None:
+        row = KitScore(scorecard=card, loop_question_id=lq_id, version=0)
+        db.session.add(row)
+    # Scores cannot be merged: the latest choice wins, and the browser is told if another
+    # window had changed it in between so the interviewer can check.
+    status = "saved" if base == row.version else "conflict"
+    row.score, row.version, row.save_id, row.updated_at = value, row.version + 1, save_id, utcnow()
+    _touch(card)
+    return SaveResult(key, status, row.version, value)
+
+
+def _touch(card: Scorecard) -> None:
+    card.updated_at = utcnow()
+    if card.started_at is None:
+        card.started_at = card.updated_at
+
+
+def apply_saves(card: Scorecard, items: list) -> list[SaveResult]:
+    """Apply a batch of autosaved items from the kit page, in order."""
+    if not isinstance(items, list) or not 1 <= len(items) <= 200:
+        raise KitError("send 1 to 200 items")
+    results = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise KitError("each item is an object with key, value, base and save_id")
+        key, base, save_id = item.get("key"), item.get("base"), item.get("save_id")
+        if not isinstance(key, str) or not isinstance(base, int) or base < 0:
+            raise KitError("each item needs a key and a base version (a whole number)")
+        if not isinstance(save_id, str) or not SAVE_ID_RE.match(save_id):
+            raise KitError("each item needs a save_id of 8-64 letters, digits, - or _")
+        if key.startswith("score:") and key[6:].isdigit():
+            results.append(save_score(card, int(key[6:]), item.get("value"), base, save_id))
+        else:
+            results.append(save_text(card, key, item.get("value"), base, save_id))
+    return results
+
+
+def kit_state(card: Scorecard | None) -> dict:
+    """Return every saved text and score with its version, for the kit page."""
+    if card is None:
+        return {"texts": {}, "scores": {}, "status": "draft"}
+    return {
+        "texts": {t.key: {"value": t.text, "version": t.version} for t in card.texts},
+        "scores": {
+            str(s.loop_question_id): {"value": s.score, "version": s.version} for s in card.scores
+        },
+        "status": card.status,
+    }
+
+
+# -- ratings and submission ------------------------------------------------------------------
+
+
+def suggested_ratings(card: Scorecard) -> dict[str, int | None]:
+    """Suggest a score per session competency: the rounded mean of its questions' scores."""
+    scores = {s.loop_question_id: s.score for s in card.scores}
+    out = {}
+    for comp in card.session.competencies:
+        values = [
+            scores[q.id]
+            for q in card.session.questions
+            if comp in (q.covers or q.snapshot.get("competencies", []))
+            and scores.get(q.id) not in (None, 0)
+        ]
+        out[comp] = int(sum(values) / len(values) + 0.5) if values else None
+    return out
+
+
+def submit_ratings(
+    card: Scorecard, scores: dict[str, int], reasons: dict[str, str], recommendation: str
+) -> dict[str, str]:
+    """Lock the competency scores and recommendation; return field errors (empty if done)."""
+    if card.ratings_locked:
+        return {"_": "The ratings are already submitted: amend them with a reason instead."}
+    errors = {}
+    suggested = suggested_ratings(card)
+    for comp in card.session.competencies:
+        score = scores.get(comp)
+        if score not in (1, 2, 3, 4):
+            errors[f"score-{comp}"] = "Choose a score from 1 to 4."
+        elif (
+            suggested[comp] is not None
+            and score != suggested[comp]
+            and not (reasons.get(comp) or "").strip()
+        ):
+            errors[f"reason-{comp}"] = (
+                f"Say why you chose {score} when the questions suggest {suggested[comp]}."
+            )
+    if recommendation not in RECOMMENDATIONS:
+        errors["recommendation"] = "Choose a recommendation."
+    if errors:
+        return errors
+    card.ratings = [
+        CompetencyRating(
+            competency=c,
+            suggested=suggested[c],
+            score=scores[c],
+            reason=(reasons.get(c) or "").strip(),
+        )
+        for c in card.session.competencies
+    ]
+    card.recommendation = recommendation
+    card.status = "ratings_submitted"
+    card.ratings_submitted_at = utcnow()
+    return {}
+
+
+def submit_evidence(card: Scorecard) -> dict[str, str]:
+    """Submit the written evidence (from the autosaved drafts) and lock the scorecard."""
+    if not card.ratings_locked:
+        return {"_": "Submit the ratings first."}
+    if card.is_submitted:
+        return {"_": "The scorecard is already submitted: amend it with a reason instead."}
+    errors = {}
+    for rating in card.ratings:
+        text = card.text(f"evidence:{rating.competency}").strip()
+        if len(text) < 20:
+            errors[f"evidence-{rating.competency}"] = (
+                "Write the evidence for this score: what the candidate said or did (at least "
+                "a sentence)."
+            )
+    if errors:
+        return errors
+    for rating in card.ratings:
+        rating.evidence = card.text(f"evidence:{rating.competency}").strip()
+    card.status = "submitted"
+    card.submitted_at = utcnow()
+    return {}
+
+
+def amend(
+    card: Scorecard,
+    actor: User,
+    reason: str,
+    scores: dict[str, int],
+    evidence: dict[str, str],
+    recommendation: str | None,
+) -> dict[str, str]:
+    """Change a submitted scorecard, keeping what changed and why in the audit trail."""
+    if not card.ratings_locked:
+        return {"_": "Nothing is submitted yet: edit the draft directly."}
+    if len((reason or "").strip()) < 5:
+        return {"amend-reason": "Say why you are changing a submitted scorecard."}
+    changes: dict = {}
+    for rating in card.ratings:
+        new_score = scores.get(rating.competency)
+        if new_score is not None:
+            if new_score not in (1, 2, 3, 4):
+                return {f"amend-score-{rating.competency}": "A score is 1 to 4."}
+            if new_score != rating.score:
+                changes[f"score:{rating.competency}"] = [rating.score, new_score]
+                rating.score = new_score
+        new_text = (evidence.get(rating.competency) or "").strip()
+        if card.is_submitted and new_text and new_text != rating.evidence:
+            changes[f"evidence:{rating.competency}"] = [rating.evidence, new_text]
+            rating.evidence = new_text
+    if recommendation and recommendation != card.recommendation:
+        if recommendation not in RECOMMENDATIONS:
+            return {"amend-recommendation": "Choose a recommendation."}
+        changes["recommendation"] = [card.recommendation, recommendation]
+        card.recommendation = recommendation
+    if not changes:
+        return {"_": "Nothing changed."}
+    card.amendments.append(Amendment(actor_id=actor.id, reason=reason.strip(), changes=changes))
+    card.updated_at = utcnow()
+    return {}
+
+
+# -- independence and queues -----------------------------------------------------------------
+
+
+def has_submitted_for(user: User, candidate: Candidate) -> bool:
+    """Return True if the user has a fully submitted scorecard for this candidate."""
+    return bool(
+        db.session.execute(
+            select(
+                exists().where(
+                    Scorecard.interviewer_id == user.id,
+                    Scorecard.status == "submitted",
+                    Scorecard.session_id == LoopSession.id,
+                    LoopSession.loop_id == Loop.id,
+                    Loop.candidate_id == candidate.id,
+                )
+            )
+        ).scalar()
+    )
+
+
+def can_see_feedback(user: User, candidate: Candidate) -> bool:
+    """Return whether the user may see other interviewers' feedback on this candidate.
+
+    Hiring leads and admins always may; an interviewer only after submitting their own
+    scorecard for this candidate. Every page that shows feedback asks this first.
+    """
+    return user.is_lead or has_submitted_for(user, candidate)
+
+
+def feedback_for(user: User, candidate: Candidate) -> list[Scorecard]:
+    """Return the scorecards of a candidate this user may see (none before their own)."""
+    if not can_see_feedback(user, candidate):
+        return []
+    return list(
+        db.session.execute(
+            select(Scorecard)
+            .join(LoopSession, Scorecard.session_id == LoopSession.id)
+            .join(Loop)
+            .where(Loop.candidate_id == candidate.id)
+            .order_by(Loop.id, LoopSession.position)
+        ).scalars()
+    )
+
+
+def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
+    """Return the user's sessions: upcoming, in progress, overdue and done."""
+    rows = db.session.execute(
+        select(LoopSession, Scorecard)
+        .join(Loop)
+        .join(Candidate)
+        .outerjoin(Scorecard, Scorecard.session_id == LoopSession.id)
+        .where(LoopSession.interviewer_id == user.id)
+        .order_by(Loop.created_at.desc(), LoopSession.position)
+    ).all()
+    now = utcnow()
+    out: dict[str, list] = {"overdue": [], "in_progress": [], "upcoming": [], "done": []}
+    for session, card in rows:
+        if card is not None and card.is_submitted:
+            out["done"].append((session, card))
+            continue
+        began = (card.started_at if card else None) or session.scheduled_at
+        if began is not None and now - began > OVERDUE_AFTER:
+            out["overdue"].append((session, card))
+        elif card is not None and card.started_at is not None:
+            out["in_progress"].append((session, card))
+        else:
+            out["upcoming"].append((session, card))
+    return out
