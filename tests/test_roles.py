@@ -52,6 +52,16 @@ MATRIX = [
     ("candidates.swap", "POST", "/loops/{loop}/questions/{lq}/swap", (LOGIN, 403, 400, 400)),
     ("candidates.move", "POST", "/loops/{loop}/questions/{lq}/move", (LOGIN, 403, 400, 400)),
     ("candidates.remove", "POST", "/loops/{loop}/questions/{lq}/remove", (LOGIN, 403, 302, 302)),
+    # the kit belongs to the session's interviewer only; leads read scorecards via feedback
+    ("kit.queue", "GET", "/queue", (LOGIN, 200, 200, 200)),
+    ("kit.token", "GET", "/kit/token", (LOGIN, 200, 200, 200)),
+    ("kit.kit", "GET", "/kit/{session}", (LOGIN, 200, 403, 403)),
+    ("kit.state", "GET", "/kit/{session}/state", (LOGIN, 200, 403, 403)),
+    ("kit.save", "POST", "/kit/{session}/save", (LOGIN, 400, 403, 403)),
+    ("kit.scorecard", "GET", "/kit/{session}/scorecard", (LOGIN, 200, 403, 403)),
+    ("kit.scorecard", "POST", "/kit/{session}/scorecard", (LOGIN, 400, 403, 403)),
+    # before submitting their own scorecard, an interviewer sees no one else's feedback
+    ("kit.feedback", "GET", "/candidates/{candidate}/feedback", (LOGIN, 403, 200, 200)),
 ]
 
 
@@ -83,6 +93,10 @@ def world(tmp_path, database_url, real_bank):
         db.session.flush()
         with app.test_request_context():
             loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "seed")
+        interviewer = db.session.execute(
+            db.select(User).filter_by(role="interviewer")
+        ).scalar_one()
+        loop.sessions[0].interviewer_id = interviewer.id
         db.session.commit()
         session = loop.sessions[0]
         ids = {

@@ -84,7 +84,7 @@ def scorecard_for(session: LoopSession, user: User, create: bool = True) -> Scor
 
 def merge_texts(base: str, theirs: str, mine: str, when: str) -> tuple[str, bool]:
     """Merge two edits of the same base text; return (text, merged cleanly)."""
-    if mine == theirs or mine == base or theirs.startswith(mine):
+    if mine in (theirs, base) or theirs.startswith(mine):
         return theirs, True  # nothing new in mine (e.g. a save that was applied, then retried)
     if theirs == base or mine.startswith(theirs):
         return mine, True  # mine builds on what the server has: a plain fast-forward

@@ -6,9 +6,8 @@ Create Date: 2026-11-21 00:37:58.131087
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b214f811f0ee"

@@ -1,0 +1,244 @@
+"""End-to-end in a real browser (Debian's Chromium driven by Playwright).
+
+An interviewer runs a whole session from the keyboard, loses the network mid-note, keeps
+typing, comes back, reloads, and submits; a second interviewer's browser proves the
+independence rule. Screenshots for the README are written to docs/screenshots/.
+Runs on SQLite (the database layer is tested on both databases elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, PROJECT, make_app
+from werkzeug.serving import make_server
+
+from interviewkit import bankdb
+from interviewkit.extensions import db
+from interviewkit.loops.service import create_loop
+from interviewkit.models import Candidate, KitScore, KitText, LoopSession
+from interviewkit.setup import create_user
+
+CHROMIUM = os.environ.get("INTERVIEWKIT_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SHOTS = PROJECT / "docs" / "screenshots"
+
+
+def _browser_or_skip():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        message = (
+            f"Chromium not found at {CHROMIUM}: install it with "
+            "`apt-get install -y chromium` to run the browser tests"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def playwright_browser():
+    sync_api = _browser_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(tmp_path, real_bank):
+    """A running server with a lead, two interviewers and an assembled loop."""
+    bank = tmp_path / "bank.db"
+    shutil.copy(real_bank, bank)
+    app = make_app(
+        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", BANK_PATH=str(bank), WTF_CSRF_ENABLED=True
+    )
+    with app.app_context(), app.test_request_context():
+        lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
+        ivan = create_user("ivan@example.com", "Ivan Interviewer", "interviewer", PASSWORD)
+        iris = create_user("iris@example.com", "Iris Interviewer", "interviewer", PASSWORD)
+        candidate = Candidate(
+            name="Sam Rivera", email="sam@example.com", role_title="Back-end engineer", level="mid"
+        )
+        db.session.add(candidate)
+        db.session.flush()
+        loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "browser")
+        loop.sessions[0].interviewer_id = ivan.id
+        loop.sessions[1].interviewer_id = iris.id
+        db.session.commit()
+        ids = {"ivan": loop.sessions[0].id, "iris": loop.sessions[1].id, "candidate": candidate.id}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}", ids
+    server.shutdown()
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def saved(page, timeout=15000):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=timeout)
+
+
+def db_state(app, session_id):
+    with app.app_context():
+        session = db.session.get(LoopSession, session_id)
+        texts = {t.key: t.text for t in db.session.execute(db.select(KitText)).scalars()}
+        scores = {
+            s.loop_question_id: s.score for s in db.session.execute(db.select(KitScore)).scalars()
+        }
+        return session, texts, scores
+
+
+def run_scorecard(page, base, session_id, screenshot=None):
+    page.goto(f"{base}/kit/{session_id}/scorecard")
+    for radio in page.locator("input[name=recommendation]").all()[2:3]:
+        radio.check()
+    for group in page.locator(".score-choice[aria-label^='Score for']").all():
+        if not group.locator("input:checked").count():  # keep the suggested score
+            group.locator("input[value='3']").check()
+    if screenshot:
+        page.screenshot(path=str(screenshot), full_page=True)
+    page.click("button[value=ratings]")
+    page.wait_for_url(f"{base}/kit/{session_id}/scorecard")
+    for area in page.locator("textarea[data-key^='evidence:']").all():
+        area.fill("Walked through the design with concrete trade-offs and numbers.")
+    saved(page)
+    page.click("button[value=evidence]")
+
+
+def test_whole_session_from_the_keyboard_survives_going_offline(playwright_browser, live):
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, "ivan@example.com")
+    page.goto(f"{base}/kit/{ids['ivan']}")
+    questions = page.locator(".kq")
+    count = questions.count()
+    assert count >= 2
+    # score every question from the keyboard, moving with j
+    for n in range(count):
+        page.keyboard.press(str(1 + n % 4))
+        if n < count - 1:
+            page.keyboard.press("j")
+    page.keyboard.press("k")
+    page.keyboard.press("n")
+    page.keyboard.type("Clear on the event loop. ")
+    saved(page)
+    # the network drops: keep typing, the page says it is not saved and keeps the text
+    context.set_offline(True)
+    page.keyboard.type("Then proposed a bounded thread pool, with a timeout.")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "retrying", timeout=10000)
+    page.keyboard.press("Escape")
+    page.keyboard.press("g")
+    page.keyboard.type("Good rapport; asked sharp questions.")
+    context.set_offline(False)
+    saved(page, timeout=20000)
+    session, texts, scores = db_state(app, ids["ivan"])
+    with app.app_context():
+        session = db.session.get(LoopSession, ids["ivan"])
+        lqs = [q.id for q in session.questions]
+    note = texts[f"notes:{lqs[count - 2]}"]
+    assert note == "Clear on the event loop. Then proposed a bounded thread pool, with a timeout."
+    assert texts["general"] == "Good rapport; asked sharp questions."
+    assert [scores[q] for q in lqs] == [1 + n % 4 for n in range(count)]
+    # reload: everything is still there, and the browser copy is gone once saved
+    page.reload()
+    expect(page.locator(f'textarea[data-key="notes:{lqs[count - 2]}"]')).to_have_value(note)
+    expect(page.locator(".kq").first.locator("button[aria-pressed=true]")).to_have_text("1")
+    drafts = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('ik-draft:'))")
+    assert drafts == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "kit.png"))
+    run_scorecard(page, base, ids["ivan"], screenshot=SHOTS / "scorecard.png")
+    page.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")
+    assert "Walked through the design" in page.content()
+    context.close()
+
+
+def test_expired_sign_in_keeps_the_draft_until_signed_in_again(playwright_browser, live):
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "ivan@example.com")
+    page.goto(f"{base}/kit/{ids['ivan']}")
+    page.keyboard.press("g")
+    page.keyboard.type("Before expiry. ")
+    saved(page)
+    context.clear_cookies()  # the sign-in ends mid-interview
+    page.keyboard.type("Typed while signed out.")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "signedout", timeout=10000)
+    page.click("#save-status a")
+    page.fill("input[name=email]", "ivan@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/kit/{ids['ivan']}")
+    saved(page)
+    _, texts, _ = db_state(app, ids["ivan"])
+    assert texts["general"] == "Before expiry. Typed while signed out."
+    # signing out removes any copy kept in the browser
+    page.click("#logout-form button")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('ik-draft:'))") == []
+    context.close()
+
+
+def test_two_tabs_keep_both_texts(playwright_browser, live):
+    app, base, ids = live
+    context = playwright_browser.new_context()
+    first = context.new_page()
+    sign_in(first, base, "ivan@example.com")
+    first.goto(f"{base}/kit/{ids['ivan']}")
+    second = context.new_page()
+    second.goto(f"{base}/kit/{ids['ivan']}")
+    first.fill('textarea[data-key="general"]', "Written in the first tab.")
+    saved(first)
+    second.fill('textarea[data-key="general"]', "Written in the second tab.")
+    saved(second)
+    _, texts, _ = db_state(app, ids["ivan"])
+    assert "Written in the first tab." in texts["general"]
+    assert "Written in the second tab." in texts["general"]
+    assert second.input_value('textarea[data-key="general"]') == texts["general"]
+    context.close()
+
+
+def test_second_interviewer_sees_feedback_only_after_submitting(playwright_browser, live):
+    app, base, ids = live
+    ivan_ctx = playwright_browser.new_context()
+    ivan = ivan_ctx.new_page()
+    sign_in(ivan, base, "ivan@example.com")
+    ivan.goto(f"{base}/kit/{ids['ivan']}")
+    ivan.fill('textarea[data-key="general"]', "IVAN-SECRET-NOTE")
+    saved(ivan)
+    run_scorecard(ivan, base, ids["ivan"])
+    iris_ctx = playwright_browser.new_context()
+    iris = iris_ctx.new_page()
+    sign_in(iris, base, "iris@example.com")
+    response = iris.goto(f"{base}/candidates/{ids['candidate']}/feedback")
+    assert response.status == 403
+    assert "Submit your own scorecard first" in iris.content()
+    assert "IVAN" not in iris.content() and "Walked through" not in iris.content()
+    iris.goto(f"{base}/kit/{ids['iris']}")
+    assert "Walked through" not in iris.content()
+    run_scorecard(iris, base, ids["iris"])
+    iris.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")
+    assert "Walked through the design" in iris.content()
+    assert "Ivan Interviewer" in iris.content()
+    ivan_ctx.close()
+    iris_ctx.close()

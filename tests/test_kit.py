@@ -1,0 +1,414 @@
+"""The live interview kit: autosave that loses nothing, scorecards, independent feedback."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, make_app
+
+from interviewkit import bankdb
+from interviewkit.extensions import db
+from interviewkit.kit.service import merge_texts
+from interviewkit.loops.service import create_loop
+from interviewkit.models import Candidate, LoopSession, Scorecard, User, utcnow
+from interviewkit.setup import create_user
+
+
+@pytest.mark.parametrize(
+    ("base", "theirs", "mine", "expected", "clean"),
+    [
+        ("a", "a", "ab", "ab", True),  # plain save on the current version
+        ("", "one", "one", "one", True),  # the same text twice
+        ("abc", "abcd", "abc", "abcd", True),  # mine has nothing new
+        ("", "abc", "abcd", "abcd", True),  # a retried save after the first was applied
+        ("Intro.", "Intro. Tab A.", "Intro. Tab B.", "Intro. Tab A. Tab B.", True),
+        ("Intro.", "Intro. Tab A.\n", "Intro. Tab B.", "Intro. Tab A.\n Tab B.", True),
+        ("old", "rewritten by A", "rewritten by B", None, False),  # keep both, marked
+    ],
+)
+def test_merge_texts(base, theirs, mine, expected, clean):
+    text, was_clean = merge_texts(base, theirs, mine, "10:00 UTC")
+    assert was_clean is clean
+    if expected is not None:
+        assert text == expected
+    else:
+        assert "rewritten by A" in text and "rewritten by B" in text
+        assert "also typed in another window (10:00 UTC)" in text
+
+
+@pytest.fixture
+def world(tmp_path, database_url, real_bank):
+    """Two interviewers on one candidate's loop, and a hiring lead."""
+    bank = tmp_path / "bank.db"
+    shutil.copy(real_bank, bank)
+    app = make_app(tmp_path, database_url, BANK_PATH=str(bank))
+    with app.app_context(), app.test_request_context():
+        lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
+        ivan = create_user("ivan@example.com", "Ivan", "interviewer", PASSWORD)
+        iris = create_user("iris@example.com", "Iris", "interviewer", PASSWORD)
+        candidate = Candidate(name="Casey", email="c@example.com", role_title="BE", level="mid")
+        db.session.add(candidate)
+        db.session.flush()
+        loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "kit")
+        loop.sessions[0].interviewer_id = ivan.id
+        loop.sessions[1].interviewer_id = iris.id
+        db.session.commit()
+        ids = {
+            "candidate": candidate.id,
+            "ivan_session": loop.sessions[0].id,
+            "iris_session": loop.sessions[1].id,
+            "ivan_q": [q.id for q in loop.sessions[0].questions],
+            "iris_q": [q.id for q in loop.sessions[1].questions],
+            "ivan_comps": loop.sessions[0].competencies,
+        }
+    return app, ids
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def save(client, session_id, *items):
+    return client.post(f"/kit/{session_id}/save", json={"items": list(items)})
+
+
+def item(key, value, base=0, save_id=None):
+    return {
+        "key": key,
+        "value": value,
+        "base": base,
+        "save_id": save_id
+        or f"s-{key}-{value}"[:60].replace(":", "-").replace(" ", "-").replace(".", "-"),
+    }
+
+
+def test_autosave_saves_and_versions(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    r = save(ivan, sid, item("general", "First note", save_id="aaaaaaaa1"))
+    assert r.status_code == 200
+    assert r.json["results"] == [
+        {"key": "general", "status": "saved", "version": 1, "value": "First note"}
+    ]
+    r = save(ivan, sid, item("general", "First note, more", base=1, save_id="aaaaaaaa2"))
+    assert r.json["results"][0]["version"] == 2
+    state = ivan.get(f"/kit/{sid}/state").json
+    assert state["texts"]["general"] == {"value": "First note, more", "version": 2}
+
+
+def test_a_retried_save_is_not_applied_twice(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    save(ivan, sid, item("general", "abc", save_id="retry0001"))
+    save(ivan, sid, item("general", "abc def", base=1, save_id="retry0002"))
+    again = save(ivan, sid, item("general", "abc", save_id="retry0001"))  # a late duplicate
+    assert again.json["results"][0]["status"] == "duplicate"
+    assert ivan.get(f"/kit/{sid}/state").json["texts"]["general"]["value"] == "abc def"
+
+
+def test_two_tabs_never_destroy_each_others_text(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    key = f"notes:{ids['ivan_q'][0]}"
+    save(ivan, sid, item(key, "Shared start.", save_id="tab00001"))
+    save(ivan, sid, item(key, "Shared start. From tab A.", base=1, save_id="tabA0001"))
+    # tab B was opened at version 1 and never saw tab A's save
+    r = save(ivan, sid, item(key, "Totally different text from B", base=1, save_id="tabB0001"))
+    result = r.json["results"][0]
+    assert result["status"] == "conflict"
+    assert "From tab A." in result["value"] and "Totally different text from B" in result["value"]
+    appended = save(ivan, sid, item(key, "Shared start. From tab B.", base=1, save_id="tabB0002"))
+    assert "From tab A." in appended.json["results"][0]["value"]
+    assert "From tab B." in appended.json["results"][0]["value"]
+
+
+def test_scores_and_their_validation(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid, q = ids["ivan_session"], ids["ivan_q"][0]
+    r = save(ivan, sid, item(f"score:{q}", 3, save_id="score0001"))
+    assert r.json["results"][0] == {
+        "key": f"score:{q}",
+        "status": "saved",
+        "version": 1,
+        "value": 3,
+    }
+    assert ivan.get(f"/kit/{sid}/state").json["scores"][str(q)]["value"] == 3
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "message"),
+    [
+        (
+            {"items": [{"key": "general", "value": "x", "base": 0, "save_id": "short"}]},
+            422,
+            "save_id",
+        ),
+        (
+            {"items": [{"key": "secret", "value": "x", "base": 0, "save_id": "abcdefgh"}]},
+            422,
+            "unknown field",
+        ),
+        (
+            {"items": [{"key": "notes:999999", "value": "x", "base": 0, "save_id": "abcdefgh"}]},
+            422,
+            "no such question",
+        ),
+        (
+            {"items": [{"key": "score:999999", "value": 2, "base": 0, "save_id": "abcdefgh"}]},
+            422,
+            "no such question",
+        ),
+        (
+            {
+                "items": [
+                    {"key": "general", "value": "x" * 100_001, "base": 0, "save_id": "abcdefgh"}
+                ]
+            },
+            422,
+            "at most",
+        ),
+        ({"items": []}, 422, "1 to 200"),
+        ({"nothing": True}, 422, "1 to 200"),
+        (["not", "an", "object"], 400, "JSON object"),
+    ],
+)
+def test_bad_saves_are_refused_with_a_reason(world, payload, code, message):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    r = ivan.post(f"/kit/{ids['ivan_session']}/save", json=payload)
+    assert r.status_code == code
+    assert message in r.json["message"]
+
+
+def test_bad_score_value_is_refused(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    q = ids["ivan_q"][0]
+    r = save(ivan, ids["ivan_session"], item(f"score:{q}", 7, save_id="badscore1"))
+    assert r.status_code == 422
+    assert "1 to 4" in r.json["message"]
+
+
+def test_signed_out_save_gets_json_401_not_a_page(world):
+    app, ids = world
+    client = app.test_client()
+    r = client.post(
+        f"/kit/{ids['ivan_session']}/save",
+        json={"items": []},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 401
+    assert r.json["error"] == "signed_out"
+
+
+def test_saving_to_someone_elses_session_is_forbidden(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    r = save(ivan, ids["iris_session"], item("general", "sneaky", save_id="sneaky001"))
+    assert r.status_code == 403
+
+
+def test_expired_csrf_token_gets_json_and_a_fresh_token_works(tmp_path, database_url, world):
+    app, ids = world
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post(
+        "/login", data={"email": "ivan@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    url = f"/kit/{ids['ivan_session']}/save"
+    body = {"items": [item("general", "hello", save_id="csrf00001")]}
+    r = client.post(url, json=body, headers={"X-CSRFToken": "expired-or-forged"})
+    assert r.status_code == 400 and r.json["error"] == "csrf"
+    fresh = client.get("/kit/token", headers={"Accept": "application/json"}).json["csrf_token"]
+    assert client.post(url, json=body, headers={"X-CSRFToken": fresh}).status_code == 200
+
+
+def _score_all(client, ids, value=3):
+    for n, q in enumerate(ids["ivan_q"]):
+        save(client, ids["ivan_session"], item(f"score:{q}", value, save_id=f"all{n:05d}x"))
+
+
+def test_scorecard_suggests_from_question_scores(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    _score_all(ivan, ids, 3)
+    page = ivan.get(f"/kit/{ids['ivan_session']}/scorecard").get_data(as_text=True)
+    assert "Suggested from the question scores: <strong>3</strong>" in page
+
+
+def _ratings(ids, score=3, reason="", recommendation="yes"):
+    data = {"action": "ratings", "recommendation": recommendation}
+    for c in ids["ivan_comps"]:
+        data[f"score-{c}"] = str(score)
+        data[f"reason-{c}"] = reason
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"recommendation": ""}, "Choose a recommendation."),
+        ({"score": 1}, "Say why you chose 1 when the questions suggest 3."),
+        ({"score": 9}, "Choose a score from 1 to 4."),
+    ],
+)
+def test_ratings_validation(world, change, message):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    _score_all(ivan, ids, 3)
+    r = ivan.post(f"/kit/{ids['ivan_session']}/scorecard", data=_ratings(ids, **change))
+    assert r.status_code == 422
+    assert message in r.get_data(as_text=True)
+    with app.app_context():
+        card = db.session.execute(db.select(Scorecard)).scalar_one()
+        assert card.status == "draft" and not card.ratings
+
+
+def test_two_phase_submission_locks_ratings_then_everything(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid, q = ids["ivan_session"], ids["ivan_q"][0]
+    _score_all(ivan, ids, 3)
+    assert ivan.post(f"/kit/{sid}/scorecard", data=_ratings(ids)).status_code == 302
+    locked = save(ivan, sid, item(f"score:{q}", 1, base=1, save_id="locked001"))
+    assert locked.json["results"][0]["status"] == "locked"
+    # notes are still open until the evidence is in
+    assert (
+        save(ivan, sid, item("general", "later", save_id="notes0001")).json["results"][0]["status"]
+        == "saved"
+    )
+    r = ivan.post(f"/kit/{sid}/scorecard", data={"action": "evidence"})
+    assert r.status_code == 422
+    assert "Write the evidence" in r.get_data(as_text=True)
+    for n, c in enumerate(ids["ivan_comps"]):
+        save(
+            ivan,
+            sid,
+            item(
+                f"evidence:{c}",
+                f"Candidate explained {c} with a real example.",
+                save_id=f"evid{n:05d}",
+            ),
+        )
+    r = ivan.post(f"/kit/{sid}/scorecard", data={"action": "evidence"})
+    assert r.status_code == 302
+    after = save(ivan, sid, item("general", "changed after", base=1, save_id="after0001"))
+    assert after.json["results"][0]["status"] == "locked"
+
+
+def _submit(client, ids, session="ivan_session"):
+    sid = ids[session]
+    comps = ids["ivan_comps"]
+    client.post(f"/kit/{sid}/scorecard", data=_ratings(ids))
+    for n, c in enumerate(comps):
+        save(
+            client,
+            sid,
+            item(
+                f"evidence:{c}",
+                f"Evidence for {c}: walked through it well.",
+                save_id=f"sub{n:05d}{session[:3]}",
+            ),
+        )
+    assert client.post(f"/kit/{sid}/scorecard", data={"action": "evidence"}).status_code == 302
+
+
+def test_amendments_need_a_reason_and_are_kept(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    _score_all(ivan, ids, 3)
+    _submit(ivan, ids)
+    sid, comp = ids["ivan_session"], ids["ivan_comps"][0]
+    data = {"action": "amend", f"amend-score-{comp}": "2", "amend-reason": ""}
+    r = ivan.post(f"/kit/{sid}/scorecard", data=data)
+    assert r.status_code == 422
+    assert "Say why you are changing" in r.get_data(as_text=True)
+    data["amend-reason"] = "Re-read my notes: the answer missed the concurrency case."
+    assert ivan.post(f"/kit/{sid}/scorecard", data=data).status_code == 302
+    page = ivan.get(f"/kit/{sid}/scorecard").get_data(as_text=True)
+    assert "Re-read my notes" in page and f"score:{comp}" in page and "3 → 2" in page
+
+
+def test_independence_before_and_after_submitting(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    iris = signed_in(app, "iris@example.com")
+    # Iris writes and submits first
+    iris_sid = ids["iris_session"]
+    save(iris, iris_sid, item("general", "IRIS-PRIVATE-NOTE", save_id="iris00001"))
+    iris.post(
+        f"/kit/{iris_sid}/scorecard",
+        data={**_ratings(ids), **{f"score-{c}": "2" for c in _iris_comps(app, ids)}},
+    )
+    for n, c in enumerate(_iris_comps(app, ids)):
+        save(
+            iris,
+            iris_sid,
+            item(f"evidence:{c}", "IRIS-EVIDENCE written in full here.", save_id=f"iev{n:05d}"),
+        )
+    assert iris.post(f"/kit/{iris_sid}/scorecard", data={"action": "evidence"}).status_code == 302
+    # Ivan has not submitted: nothing of Iris's anywhere he can go
+    for url in (
+        "/",
+        "/queue",
+        f"/kit/{ids['ivan_session']}",
+        f"/kit/{ids['ivan_session']}/scorecard",
+        f"/candidates/{ids['candidate']}/feedback",
+    ):
+        page = ivan.get(url).get_data(as_text=True)
+        assert "IRIS-" not in page, url
+    assert ivan.get(f"/candidates/{ids['candidate']}/feedback").status_code == 403
+    assert ivan.get(f"/kit/{iris_sid}").status_code == 403
+    assert ivan.get(f"/kit/{iris_sid}/state").status_code == 403
+    # the lead sees everything
+    lead = signed_in(app, "lead@example.com")
+    assert "IRIS-EVIDENCE" in lead.get(f"/candidates/{ids['candidate']}/feedback").get_data(
+        as_text=True
+    )
+    # once Ivan submits, he sees Iris's feedback
+    _score_all(ivan, ids, 3)
+    _submit(ivan, ids)
+    page = ivan.get(f"/candidates/{ids['candidate']}/feedback").get_data(as_text=True)
+    assert "IRIS-EVIDENCE" in page
+
+
+def _iris_comps(app, ids):
+    with app.app_context():
+        return db.session.get(LoopSession, ids["iris_session"]).competencies
+
+
+def test_queue_sorts_sessions(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    assert "Upcoming" in ivan.get("/queue").get_data(as_text=True)
+    save(ivan, ids["ivan_session"], item("general", "started", save_id="queue0001"))
+    page = ivan.get("/queue").get_data(as_text=True)
+    assert page.index("In progress") < page.index("Casey") < page.index("Upcoming")
+    with app.app_context():
+        card = db.session.execute(db.select(Scorecard)).scalar_one()
+        card.started_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    page = ivan.get("/queue").get_data(as_text=True)
+    assert page.index("Scorecards overdue") < page.index("Casey") < page.index("In progress")
+
+
+def test_kit_shows_the_snapshot_and_the_bar_at_the_level(world):
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    page = ivan.get(f"/kit/{ids['ivan_session']}").get_data(as_text=True)
+    assert "Bar for mid:" in page
+    assert 'data-key="general"' in page and "kit.js" in page
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="ivan@example.com")).scalar()
+        assert user is not None
