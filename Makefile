@@ -32,6 +32,7 @@ lint-content: install
 
 bench: install
 	$(BIN)/python bench/bank_build.py
+	$(BIN)/python bench/autosave.py
 
 format: install
 	$(BIN)/ruff format .

@@ -164,6 +164,7 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
     drafts = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('ik-draft:'))")
     assert drafts == []
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "kit.png"))
     run_scorecard(page, base, ids["ivan"], screenshot=SHOTS / "scorecard.png")
     page.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")

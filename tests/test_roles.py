@@ -93,9 +93,7 @@ def world(tmp_path, database_url, real_bank):
         db.session.flush()
         with app.test_request_context():
             loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "seed")
-        interviewer = db.session.execute(
-            db.select(User).filter_by(role="interviewer")
-        ).scalar_one()
+        interviewer = db.session.execute(db.select(User).filter_by(role="interviewer")).scalar_one()
         loop.sessions[0].interviewer_id = interviewer.id
         db.session.commit()
         session = loop.sessions[0]
