@@ -264,11 +264,14 @@ class Scorecard(db.Model):
     """
 
     __tablename__ = "scorecards"
+    # One per interviewer per session: if a lead reassigns a session, the new interviewer
+    # starts a scorecard of their own and never sees the previous one's draft.
+    __table_args__ = (
+        Index("ux_scorecards_session_interviewer", "session_id", "interviewer_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("loop_sessions.id", ondelete="CASCADE"), unique=True
-    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("loop_sessions.id", ondelete="CASCADE"))
     interviewer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -412,3 +412,21 @@ def test_kit_shows_the_snapshot_and_the_bar_at_the_level(world):
     with app.app_context():
         user = db.session.execute(db.select(User).filter_by(email="ivan@example.com")).scalar()
         assert user is not None
+
+
+def test_a_reassigned_session_starts_a_fresh_scorecard(world):
+    """Regression: a scorecard keyed by session alone showed the old interviewer's draft."""
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    save(ivan, ids["ivan_session"], item("general", "IVAN-DRAFT", save_id="ivandraft1"))
+    with app.app_context():
+        iris_id = db.session.execute(
+            db.select(User.id).filter_by(email="iris@example.com")
+        ).scalar()
+        db.session.get(LoopSession, ids["ivan_session"]).interviewer_id = iris_id
+        db.session.commit()
+    iris = signed_in(app, "iris@example.com")
+    page = iris.get(f"/kit/{ids['ivan_session']}").get_data(as_text=True)
+    assert "IVAN-DRAFT" not in page
+    assert iris.get(f"/kit/{ids['ivan_session']}/state").json["texts"] == {}
+    assert ivan.get(f"/kit/{ids['ivan_session']}").status_code == 403

@@ -65,10 +65,11 @@ class SaveResult:
 
 
 def scorecard_for(session: LoopSession, user: User, create: bool = True) -> Scorecard | None:
-    """Return the session's scorecard, creating it for its interviewer on first use."""
-    card = db.session.execute(
-        select(Scorecard).where(Scorecard.session_id == session.id)
-    ).scalar_one_or_none()
+    """Return this user's scorecard for a session, creating it on first use."""
+    query = select(Scorecard).where(
+        Scorecard.session_id == session.id, Scorecard.interviewer_id == user.id
+    )
+    card = db.session.execute(query).scalar_one_or_none()
     if card is None and create:
         card = Scorecard(session_id=session.id, interviewer_id=user.id)
         db.session.add(card)
@@ -76,9 +77,7 @@ def scorecard_for(session: LoopSession, user: User, create: bool = True) -> Scor
             with db.session.begin_nested():
                 db.session.flush()
         except IntegrityError:  # another request created it first
-            card = db.session.execute(
-                select(Scorecard).where(Scorecard.session_id == session.id)
-            ).scalar_one()
+            card = db.session.execute(query).scalar_one()
     return card
 
 
@@ -392,7 +391,10 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
         select(LoopSession, Scorecard)
         .join(Loop)
         .join(Candidate)
-        .outerjoin(Scorecard, Scorecard.session_id == LoopSession.id)
+        .outerjoin(
+            Scorecard,
+            (Scorecard.session_id == LoopSession.id) & (Scorecard.interviewer_id == user.id),
+        )
         .where(LoopSession.interviewer_id == user.id)
         .order_by(Loop.created_at.desc(), LoopSession.position)
     ).all()

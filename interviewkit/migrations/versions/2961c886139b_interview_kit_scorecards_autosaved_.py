@@ -1,8 +1,8 @@
 """Interview kit: scorecards, autosaved texts and revisions, scores, ratings, amendments
 
-Revision ID: b214f811f0ee
+Revision ID: 2961c886139b
 Revises: 9b1eb2b5e3dd
-Create Date: 2026-11-21 00:37:58.131087
+Create Date: 2026-11-21 00:43:43.598314
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "b214f811f0ee"
+revision = "2961c886139b"
 down_revision = "9b1eb2b5e3dd"
 branch_labels = None
 depends_on = None
@@ -32,11 +32,13 @@ def upgrade():
         sa.ForeignKeyConstraint(["interviewer_id"], ["users.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["session_id"], ["loop_sessions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("session_id"),
     )
     with op.batch_alter_table("scorecards", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_scorecards_interviewer_id"), ["interviewer_id"], unique=False
+        )
+        batch_op.create_index(
+            "ux_scorecards_session_interviewer", ["session_id", "interviewer_id"], unique=True
         )
 
     op.create_table(
@@ -157,6 +159,7 @@ def downgrade():
 
     op.drop_table("amendments")
     with op.batch_alter_table("scorecards", schema=None) as batch_op:
+        batch_op.drop_index("ux_scorecards_session_interviewer")
         batch_op.drop_index(batch_op.f("ix_scorecards_interviewer_id"))
 
     op.drop_table("scorecards")
