@@ -243,3 +243,22 @@ def test_second_interviewer_sees_feedback_only_after_submitting(playwright_brows
     assert "Ivan Interviewer" in iris.content()
     ivan_ctx.close()
     iris_ctx.close()
+
+
+def test_kit_fits_a_tablet_and_prints_as_a_paper_kit(playwright_browser, live):
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context(viewport={"width": 820, "height": 1180})
+    page = context.new_page()
+    sign_in(page, base, "ivan@example.com")
+    page.goto(f"{base}/kit/{ids['ivan']}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.emulate_media(media="print")
+    expect(page.locator(".kit-bar")).to_be_hidden()
+    expect(page.locator(".kq .score").first).to_be_hidden()
+    # folded sections print in full
+    expect(page.locator(".kq details").nth(1).locator("ul").first).to_be_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    context.close()

@@ -305,6 +305,14 @@
       startQuestionTimer();
     });
   }
+  // -- printing: a paper kit shows every folded section ---------------------------------------
+  let folded = [];
+  window.addEventListener("beforeprint", () => {
+    folded = [...root.querySelectorAll("details:not([open])")];
+    folded.forEach((d) => { d.open = true; });
+  });
+  window.addEventListener("afterprint", () => folded.forEach((d) => { d.open = false; }));
+
   // expose the state for tests and debugging (read-only use)
   window.interviewKit = { fields, flush };
   if (stateUrl) root.dataset.ready = "true";
