@@ -109,3 +109,31 @@ def test_each_loop_template_can_be_filled_three_times_without_repeats(bank, temp
             chosen = fill_session(session, loop.level, questions, used)
             assert chosen, f"fill {round_ + 1} of {template}: cannot fill {session['name']}"
             used.update(q.id for q in chosen)
+
+
+@pytest.mark.parametrize("template", ["backend-junior", "backend-mid", "backend-senior"])
+def test_the_assembler_fills_each_template_three_times_for_one_candidate(bank, template):
+    """Three loops for the same candidate: no question repeats, nothing left uncovered."""
+    from interviewkit.loops.assembly import BankQuestion, SessionSpec, assemble
+
+    catalog, questions = bank
+    loop = catalog.loops[template]
+    pool = [
+        BankQuestion(q.id, q.title, q.minutes, tuple(q.competencies), tuple(q.levels), q.retired)
+        for q in questions
+    ]
+    specs = [SessionSpec(s["name"], s["minutes"], tuple(s["competencies"])) for s in loop.sessions]
+    asked: set[str] = set()
+    for round_ in range(3):
+        plan = assemble(specs, loop.level, pool, seed=round_, exclude=asked)
+        ids = plan.question_ids
+        assert not asked & set(ids)
+        for session in plan.sessions:
+            assert session.uncovered == [], (round_, session.spec.name, session.notes)
+            assert all(loop.level in p.question.levels for p in session.picks), session.notes
+            assert session.minutes_used >= session.spec.minutes - SESSION_SLACK - 5, (
+                round_,
+                session.spec.name,
+                session.notes,
+            )
+        asked |= set(ids)
