@@ -229,3 +229,26 @@ def test_question_from_another_loop_is_404(lead, lead_app):
     lq_id = _first(lead_app, first)[1][0][0]
     response = lead.post(f"/loops/{second}/questions/{lq_id}/remove", data={})
     assert response.status_code == 404
+
+
+def test_a_failure_while_assembling_writes_nothing(lead, lead_app, monkeypatch):
+    from interviewkit import bankdb as bank_module
+
+    candidate_id = new_candidate(lead)
+    calls = {"n": 0}
+    real = bank_module.snapshot
+
+    def flaky(question_id):
+        calls["n"] += 1
+        if calls["n"] == 5:  # fail part-way through placing the questions
+            raise RuntimeError("disk went away")
+        return real(question_id)
+
+    monkeypatch.setattr(bank_module, "snapshot", flaky)
+    with pytest.raises(RuntimeError):
+        lead.post(f"/candidates/{candidate_id}/loops/new", data={"template": "backend-senior"})
+    with lead_app.app_context():
+        db.session.remove()
+        assert db.session.execute(db.select(Loop)).first() is None
+        assert db.session.execute(db.select(LoopQuestion)).first() is None
+        assert db.session.execute(db.select(LoopSession)).first() is None
