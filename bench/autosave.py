@@ -32,7 +32,7 @@ Targets: no errors (any answer other than 200 with status "saved"), no lost or s
 notes, p99 latency under 100 ms. The load generator shares the machine with the server, so
 its own CPU use and how late saves started against their schedule are printed too.
 
-Usage (about 4 minutes with the defaults; the server and temp folder are always removed):
+Usage (2.5 to 4 minutes with the defaults; the server and temp folder are always removed):
 
     .venv/bin/python bench/autosave.py
     .venv/bin/python bench/autosave.py --seconds 20 --ramp-seconds 10
@@ -160,6 +160,9 @@ def error_message(status: int, body: bytes) -> str:
     try:
         payload = json.loads(body)
     except ValueError:
+        title = re.search(rb"<title>(.*?)</title>", body, re.S)
+        if title:  # an HTML error page
+            return f"HTTP {status} (HTML page): {snippet(title.group(1))}"
         return f"HTTP {status}: {snippet(body)}"
     if isinstance(payload, dict) and "error" in payload:
         return f"HTTP {status} {payload['error']}: {payload.get('message', '')}"
@@ -244,7 +247,7 @@ def refresh_token(client: Client) -> None:
 
 
 def next_sentence(user: Interviewer) -> str:
-    """Return the next sentence this interviewer types (10-16 words, about 90 characters)."""
+    """Return the next sentence this interviewer types (about 100 characters)."""
     user.sentences += 1
     words = " ".join(user.rng.choice(WORDS) for _ in range(user.rng.randint(8, 14)))
     opener = user.rng.choice(OPENERS)
@@ -421,6 +424,7 @@ class PhaseResult:
     server_cpu: float
     machine_cpu: float
     examples: list[str]
+    note: str
 
     @property
     def error_count(self) -> int:
@@ -429,7 +433,7 @@ class PhaseResult:
 
     @property
     def client_limited(self) -> bool:
-        """Return True if the load generator could not offer the load it was asked for."""
+        """Return True if fewer saves were made than offered (server or client too slow)."""
         return self.achieved < RATE_SHORTFALL * self.offered
 
     @property
@@ -459,7 +463,15 @@ class PhaseResult:
 HEADER = (
     f"{'phase':<8}{'users':>6}{'offered/s':>10}{'achieved/s':>11}{'saves':>7}{'errors':>7}"
     f"{'lost':>5}{'stale':>6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'max ms':>8}"
-    f"{'srv p50':>8}{'srv p99':>8}{'late p99':>9}{'client%':>8}{'server%':>8}{'machine%':>9}  result"
+    f"{'srv p50':>8}{'srv p99':>8}{'late p99':>9}{'client%':>8}{'server%':>8}{'machine%':>9}"
+    "  result"
+)
+
+LEGEND = (
+    "columns: latencies in ms from sending a save to having read the answer (connect\n"
+    "included); srv = time inside the gunicorn worker (access log); late = how late saves\n"
+    "started against their schedule (load generator lag); client% and server% are % of one\n"
+    "core, machine% of all cores (other programs on the machine included)"
 )
 
 
@@ -480,21 +492,23 @@ def verify_notes(db_path: Path, users: list[Interviewer]) -> tuple[int, int, lis
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         rows = con.execute(
-            "SELECT s.session_id, t.text, t.version FROM kit_texts t "
-            "JOIN scorecards s ON s.id = t.scorecard_id WHERE t.key = 'general'"
+            "SELECT s.session_id, u.email, t.text, t.version FROM kit_texts t "
+            "JOIN scorecards s ON s.id = t.scorecard_id "
+            "JOIN users u ON u.id = s.interviewer_id WHERE t.key = 'general'"
         ).fetchall()
     finally:
         con.close()
-    stored = {session_id: (text, version) for session_id, text, version in rows}
+    # a scorecard is one interviewer's, for one session
+    stored = {(session, email): (text, version) for session, email, text, version in rows}
     lost = stale = 0
     examples: list[str] = []
     for user in users:
         if user.last_sent is None:
             continue
-        text, version = stored.get(user.session_id, (None, None))
+        text, version = stored.get((user.session_id, user.email), (None, None))
         if text == user.last_sent:
             continue
-        if text is None or not text.startswith(user.last_saved):
+        if not (text or "").startswith(user.last_saved):
             lost += 1
             kind = "lost"
         else:
@@ -622,19 +636,23 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[s
         f"interviewkit:create_app({server_config(tmp)!r})",
     ]
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"gunicorn exited with {process.returncode}:\n{server_log(tmp)}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()  # any answer (503 without a bank) means it is up
-            conn.close()
-            return process, port, command
-        except OSError:
-            time.sleep(0.2)
-    raise BenchError(f"gunicorn did not answer on port {port} within 30 s")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BenchError(f"gunicorn exited with {process.returncode}:\n{server_log(tmp)}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()  # any answer (503 without a bank) means it is up
+                conn.close()
+                return process, port, command
+            except OSError:
+                time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer on port {port} within 30 s")
+    except BaseException:
+        stop_server(process)
+        raise
 
 
 def stop_server(process: subprocess.Popen | None) -> None:
@@ -699,11 +717,11 @@ class Bench:
         self.access_log = tmp / "access.log"
         self.stop = threading.Event()
 
-    def ensure_users(self, count: int) -> None:
-        """Create and sign in interviewers until there are `count` of them."""
+    def ensure_users(self, count: int) -> str:
+        """Create and sign in interviewers until there are `count`; return what it took."""
         missing = count - len(self.users)
         if missing <= 0:
-            return
+            return ""
         began = time.perf_counter()
         made = self.setup.add_interviewers(len(self.users), missing)
         new = [
@@ -714,15 +732,14 @@ class Bench:
         with ThreadPoolExecutor(LOGIN_THREADS) as pool:
             list(pool.map(lambda user: sign_in(user, self.port), new))
         self.users.extend(new)
-        print(
-            f"  ({missing} interviewer(s) created in {created - began:.1f} s, "
-            f"signed in in {time.perf_counter() - created:.1f} s)",
-            flush=True,
+        return (
+            f"{missing} new interviewer(s) created in {created - began:.1f} s, "
+            f"signed in in {time.perf_counter() - created:.1f} s (not measured)"
         )
 
     def run_phase(self, name: str, count: int, seconds: float, interval: float) -> PhaseResult:
         """Run `count` interviewers saving every `interval` s for `seconds`; check the notes."""
-        self.ensure_users(count)
+        note = self.ensure_users(count)
         users = self.users[:count]
         stats = PhaseStats()
         start = time.perf_counter() + 1.0  # time to start the threads
@@ -771,11 +788,14 @@ class Bench:
             server_cpu=server_cpu,
             machine_cpu=machine_cpu,
             examples=examples,
+            note=note,
         )
 
 
 def print_details(result: PhaseResult) -> None:
     """Print a phase's errors, lost or stale notes and load-generator warnings, if any."""
+    if result.note:
+        print(f"    {result.note}")
     for message, count in result.errors.most_common(8):
         print(f"    {count:>6} x {message}")
     for example in result.examples:
@@ -804,6 +824,7 @@ def print_targets(result: PhaseResult) -> None:
     notes = result.lost + result.stale
 
     def mark(ok: bool) -> str:
+        """Return met or MISSED."""
         return "met" if ok else "MISSED"
 
     print()
@@ -833,14 +854,17 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     state["server"] = process
     shown = " ".join(["gunicorn", *command[3:-1], '"interviewkit:create_app({...})"'])
     print(f"server: {shown}")
+    with contextlib.closing(sqlite3.connect(tmp / "app.db")) as con:
+        journal = con.execute("PRAGMA journal_mode").fetchone()[0]
     print(
-        f"database: SQLite WAL at {tmp / 'app.db'}; {os.cpu_count()} cores; "
-        f"setup and start {time.perf_counter() - began:.1f} s"
+        f"database: SQLite, journal_mode={journal}, at {tmp / 'app.db'}; {os.cpu_count()} "
+        f"cores; setup and start {time.perf_counter() - began:.1f} s"
     )
     print(
         f"load: {args.users} interviewers, one save every {args.interval:g} s each, "
-        f"{args.seconds:g} s; latency = send to response read, connect included"
+        f"{args.seconds:g} s"
     )
+    print(LEGEND, flush=True)
     bench = Bench(tmp, setup, process.pid, port)
     state["bench"] = bench
 
@@ -925,7 +949,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ramp-cap", type=int, default=1600, help="most interviewers in the ramp (default 1600)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.workers < 1 or args.ramp_cap < 1:
+        parser.error("--users, --workers and --ramp-cap must be at least 1")
+    if args.seconds <= 0 or args.interval <= 0 or args.ramp_seconds <= 0:
+        parser.error("--seconds, --interval and --ramp-seconds must be positive")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

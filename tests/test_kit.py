@@ -215,6 +215,7 @@ def test_saving_to_someone_elses_session_is_forbidden(world):
     ivan = signed_in(app, "ivan@example.com")
     r = save(ivan, ids["iris_session"], item("general", "sneaky", save_id="sneaky001"))
     assert r.status_code == 403
+    assert r.json["error"] == "not_allowed"  # JSON for the kit's script, not an HTML page
 
 
 def test_expired_csrf_token_gets_json_and_a_fresh_token_works(tmp_path, database_url, world):

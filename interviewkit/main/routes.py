@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Candidate, Loop, LoopSession
-from ..security import login_required
+from ..security import login_required, wants_json
 from . import bp
 
 
@@ -47,6 +47,8 @@ def register_error_handlers(app) -> None:
     def handler(error):
         code = getattr(error, "code", 500) or 500
         title, text = messages.get(code, messages[500])
+        if wants_json():  # the kit's background saves get an answer they can read
+            return jsonify(error=title.lower().replace(" ", "_"), message=text), code
         detail = getattr(error, "description", None) if code in (400, 404) else None
         return render_template(
             "errors/error.html", code=code, title=title, text=text, detail=detail

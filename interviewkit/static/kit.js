@@ -171,6 +171,12 @@
       schedule(0);
       return;
     }
+    if ([403, 404, 422].includes(res.status)) {
+      // refused, not failed: retrying cannot help; keep the text and say why
+      status("error", `Not saved: ${body.message || `the server answered ${res.status}`}. ` +
+        "Your text is kept in this browser.");
+      return;
+    }
     if (!res.ok || !body.results) {
       retryLater(`server answered ${res.status}`);
       return;
