@@ -215,6 +215,23 @@ def make_app(tmp_path, database_url, **config):
     return app
 
 
+def empty_app(tmp_path, database_url):
+    """Return an app whose database has no tables at all (not even alembic_version)."""
+    from interviewkit.extensions import db
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "empty"), "DATABASE_URL": database_url})
+    with app.app_context():
+        drop_everything(db)
+    return app
+
+
+def drop_everything(db):
+    """Drop the app's tables and Alembic's version table."""
+    db.drop_all(bind_key=None)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
 class AuthActions:
     """Sign in and out through the real login form."""
 

@@ -60,15 +60,12 @@ def test_healthz_reports_build_and_count(app, client, content_root):
 
 
 def test_init_applies_migrations_and_creates_demo_users_once(tmp_path, database_url):
+    from conftest import empty_app
     from sqlalchemy import inspect
 
     from interviewkit.extensions import db
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE_URL": database_url})
-    with app.app_context():
-        db.drop_all(bind_key=None)
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    app = empty_app(tmp_path, database_url)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init", "--demo"])
     assert result.exit_code == 0, result.output

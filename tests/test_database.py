@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from conftest import make_app
+from conftest import drop_everything, empty_app, make_app
 from sqlalchemy import text
 
 from interviewkit.database import BUSY_TIMEOUT_MS, sqlite_pragmas
@@ -76,17 +76,10 @@ def test_migrations_match_the_models(tmp_path, database_url):
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
-    from interviewkit import create_app
-
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "m"), "DATABASE_URL": database_url})
+    app = empty_app(tmp_path, database_url)
     with app.app_context():
-        db.drop_all(bind_key=None)
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        db.drop_all(bind_key=None)
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        drop_everything(db)
     assert diff == []

@@ -36,10 +36,7 @@ def kit(session_id: int):
     session = _own_session(session_id)
     card = service.scorecard_for(session, current_user, create=False)
     state = service.kit_state(card)
-    try:
-        competencies = bankdb.competency_titles()
-    except bankdb.BankUnavailable:
-        competencies = {}
+    competencies = bankdb.competency_titles(missing_ok=True)
     return render_template(
         "kit/kit.html",
         session=session,
@@ -149,10 +146,7 @@ def scorecard(session_id: int):
         card = service.scorecard_for(session, current_user)
     else:
         db.session.commit()  # the scorecard row, created on first visit
-    try:
-        competencies = bankdb.competency_titles()
-    except bankdb.BankUnavailable:
-        competencies = {}
+    competencies = bankdb.competency_titles(missing_ok=True)
     return render_template(
         "kit/scorecard.html",
         session=session,
