@@ -262,3 +262,40 @@ def test_kit_fits_a_tablet_and_prints_as_a_paper_kit(playwright_browser, live):
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
     context.close()
+
+
+def test_lead_creates_a_candidate_and_assembles_a_loop(playwright_browser, live):
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, "lead@example.com")
+    page.goto(f"{base}/bank/?q=idempotency")
+    expect(page.locator("mark").first).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "bank.png"))
+    page.goto(f"{base}/candidates/new")
+    page.fill("input[name=name]", "Alex Morgan")
+    page.fill("input[name=email]", "alex@example.com")
+    page.select_option("select[name=level]", "senior")
+    page.click("input[type=submit]")
+    page.click("text=Assemble a loop")
+    expect(page.locator("select[name=template]")).to_have_value("backend-senior")
+    page.click("input[type=submit]")
+    expect(page.locator("h1")).to_have_text("Back-end engineer, senior")
+    assert page.locator(".session").count() == 5
+    page.locator("form[action$='/assign'] select").first.select_option(label="Ivan Interviewer")
+    page.locator("form[action$='/assign'] button").first.click()
+    expect(page.locator("form[action$='/assign'] select").first).to_have_value(
+        str(_user_id(app, "ivan@example.com"))
+    )
+    page.screenshot(path=str(SHOTS / "loop.png"))
+    context.close()
+
+
+def _user_id(app, email):
+    from interviewkit.models import User
+
+    with app.app_context():
+        return db.session.execute(db.select(User.id).filter_by(email=email)).scalar()
