@@ -158,7 +158,20 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
     assert texts["general"] == "Good rapport; asked sharp questions."
     assert [scores[q] for q in lqs] == [1 + n % 4 for n in range(count)]
     # reload: everything is still there, and the browser copy is gone once saved
+    started = page.evaluate(
+        f"JSON.parse(localStorage.getItem('ik-timer:' + "
+        f"document.getElementById('kit').dataset.user + ':{ids['ivan']}')).start"
+    )
     page.reload()
+    # the timers carry on from where they were, not from zero
+    assert (
+        page.evaluate(
+            f"JSON.parse(localStorage.getItem('ik-timer:' + "
+            f"document.getElementById('kit').dataset.user + ':{ids['ivan']}')).start"
+        )
+        == started
+    )
+    expect(page.locator("#timer-session")).not_to_have_text("0:00")
     expect(page.locator(f'textarea[data-key="notes:{lqs[count - 2]}"]')).to_have_value(note)
     expect(page.locator(".kq").first.locator("button[aria-pressed=true]")).to_have_text("1")
     drafts = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('ik-draft:'))")
