@@ -34,6 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # A sign-in lasts a working day, then must be renewed (the kit keeps drafts).
+        LOGIN_SESSION_HOURS=12,
+        # Forms stay valid through a long interview day; the kit renews its token anyway.
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
     )
     if test_config is None:

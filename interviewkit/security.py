@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from functools import wraps
 
-from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_url, login_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -78,6 +89,9 @@ def load_user(token: str) -> User | None:
     login = LoginSession.find_active(token)
     if login is None or not login.user.active:
         return None
+    lifetime = timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])
+    if utcnow() - login.created_at > lifetime:
+        return None  # expired: sign in again
     user = login.user
     user.login_token = token
     g.login_session = login

@@ -195,3 +195,18 @@ def test_create_user_errors(runner, users, args, password, message):
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_sign_in_expires_after_a_working_day(app, client, auth, users):
+    from datetime import timedelta
+
+    from interviewkit.models import LoginSession
+
+    auth.login(users["interviewer"])
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        for login in db.session.execute(db.select(LoginSession)).scalars():
+            login.created_at -= timedelta(hours=13)
+        db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
