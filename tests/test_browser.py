@@ -72,11 +72,29 @@ def live(tmp_path, real_bank):
         loop.sessions[1].interviewer_id = iris.id
         db.session.commit()
         ids = {"ivan": loop.sessions[0].id, "iris": loop.sessions[1].id, "candidate": candidate.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}", ids
-    server.shutdown()
+    server = Server(app)
+    ids["server"] = server
+    yield app, f"http://127.0.0.1:{server.port}", ids
+    server.stop()
+
+
+class Server:
+    """A real HTTP server for the app in a thread, which a test can stop and start again."""
+
+    def __init__(self, app, port=0):
+        self.app = app
+        self._httpd = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self._httpd.server_port
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        """Stop serving and close the listening socket (connections are refused)."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def restart(self):
+        """Serve again on the same port, as after a server restart."""
+        self.__init__(self.app, self.port)
 
 
 def sign_in(page, base, email):
@@ -312,3 +330,24 @@ def _user_id(app, email):
 
     with app.app_context():
         return db.session.execute(db.select(User.id).filter_by(email=email)).scalar()
+
+
+def test_notes_typed_while_the_server_restarts_are_saved(playwright_browser, live):
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "ivan@example.com")
+    page.goto(f"{base}/kit/{ids['ivan']}")
+    page.keyboard.press("g")
+    page.keyboard.type("Before the restart. ")
+    saved(page)
+    ids["server"].stop()
+    page.keyboard.type("During the restart.")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "retrying", timeout=10000)
+    ids["server"].restart()
+    saved(page, timeout=20000)
+    _, texts, _ = db_state(app, ids["ivan"])
+    assert texts["general"] == "Before the restart. During the restart."
+    context.close()
