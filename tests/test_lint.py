@@ -232,3 +232,10 @@ def test_cli_reports_missing_path(runner):
     result = runner.invoke(args=["lint", "no/such/dir"])
     assert result.exit_code == 1
     assert "no such file or folder" in result.output
+
+
+def test_a_file_with_errors_is_still_checked_against_the_bank(content_root):
+    # every problem in one run: a field error does not hide a duplicated prompt
+    write_question(content_root, "copy-with-errors", prompt=PROMPTS[0], minutes="99")
+    problems = run_lint(content_root, "questions/concurrency/copy-with-errors.md")
+    assert codes(problems) == [("E402", 2), ("E207", 7)]

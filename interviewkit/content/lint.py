@@ -178,8 +178,20 @@ def _init_worker(catalog: Catalog) -> None:
 
 def _lint_one(f: ContentFile):
     question, problems = check_question(f.read(hash=False), _catalog[0])
-    entry = Entry.of(question) if question else None
+    entry = Entry.of(question) if question else _partial_entry(f)
     return f.key, entry, problems
+
+
+def _partial_entry(f: ContentFile) -> Entry | None:
+    """Return the id and prompt of a file with errors elsewhere, so lint can still compare
+    it with the bank and report every problem in one run."""
+    src, _ = read_source(f.display, f.data)
+    if src is None or not isinstance(src.fields.get("id"), str):
+        return None
+    prompt = next((h.text for h in src.sections if h.title.strip().lower() == "prompt"), "")
+    if not prompt.strip():
+        return None
+    return Entry(src.fields["id"], src.top_line("id"), *similarity.fingerprint(prompt), prompt)
 
 
 def lint(
