@@ -183,7 +183,7 @@ def build_id() -> str:
     return rows[0]["value"] if rows else ""
 
 
-def snapshot(question_id: str) -> tuple[str, dict] | None:
+def snapshot(question_id: str, bank_build: str | None = None) -> tuple[str, dict] | None:
     """Return (content hash, the question as it will be asked), or None if it is not in the bank."""
     q = get_question(question_id)
     if q is None:
@@ -200,5 +200,5 @@ def snapshot(question_id: str) -> tuple[str, dict] | None:
         "scale": q["scale"],
         "html": q["html"],
         "body": q["body"],
-        "bank_build": build_id(),
+        "bank_build": bank_build if bank_build is not None else build_id(),
     }

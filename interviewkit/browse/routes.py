@@ -10,12 +10,6 @@ from ..security import login_required
 from . import bp
 
 
-@bp.errorhandler(bankdb.BankUnavailable)
-def no_bank(_error):
-    """Explain that the bank has not been built."""
-    return render_template("browse/no_bank.html"), 503
-
-
 @bp.get("/")
 @login_required
 def search():

@@ -18,12 +18,6 @@ from .forms import AssignForm, CandidateForm, EmptyForm, LoopForm, MoveForm, Que
 LEADS = (Role.LEAD, Role.ADMIN)
 
 
-@bp.errorhandler(bankdb.BankUnavailable)
-def no_bank(_error):
-    """Explain that the bank has not been built."""
-    return render_template("browse/no_bank.html"), 503
-
-
 @bp.get("/candidates")
 @roles_required(*LEADS)
 def index():

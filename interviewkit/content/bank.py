@@ -74,13 +74,12 @@ def _process(f: ContentFile):
     row = None
     if question is not None:
         row = question_row(question, f, _worker_state["renderer"].sections(question.body))
-        exact, sketch = similarity.fingerprint(question.prompt)
-        row["exact"], row["sketch"] = exact, json.dumps(sketch)
     return f.key, (question.id if question else None), row, problems
 
 
 def question_row(q, f: ContentFile, html: dict) -> dict:
     """Return the bank row of a question."""
+    exact, sketch = similarity.fingerprint(q.prompt)
     return {
         "id": q.id,
         "title": q.title,
@@ -101,6 +100,8 @@ def question_row(q, f: ContentFile, html: dict) -> dict:
         "prompt": q.prompt,
         "body": q.body,
         "html": json.dumps(html),
+        "exact": exact,
+        "sketch": json.dumps(sketch),
         "guide_text": "\n\n".join(q.guide.values()),
         "tags_text": " ".join(q.tags),
     }

@@ -46,9 +46,15 @@ def asked_before(candidate: Candidate, except_loop: Loop | None = None) -> set[s
 
 
 def _place(
-    session: LoopSession, question_id: str, position: int, covers, reason: str
+    session: LoopSession,
+    question_id: str,
+    position: int,
+    covers,
+    reason: str,
+    bank_build: str | None = None,
 ) -> LoopQuestion:
-    snap = bankdb.snapshot(question_id)
+    """Put a question in a session with its snapshot; `bank_build` saves a lookup per call."""
+    snap = bankdb.snapshot(question_id, bank_build)
     if snap is None:
         raise RuleError([Violation("error", f"Question {question_id!r} is not in the bank.")])
     content_hash, snapshot = snap
@@ -98,7 +104,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
         )
         loop.sessions.append(session)
         for position, pick in enumerate(sp.picks):
-            _place(session, pick.question.id, position, pick.covers, pick.reason)
+            _place(session, pick.question.id, position, pick.covers, pick.reason, loop.bank_build)
     db.session.add(loop)
     db.session.flush()
     audit(actor, "loop_created", loop, candidate=candidate.id, template=template["id"], seed=seed)

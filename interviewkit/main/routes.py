@@ -6,8 +6,10 @@ from flask import jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..bankdb import BankUnavailable
 from ..extensions import db
-from ..models import Candidate, Loop, LoopSession
+from ..kit import service as kit_service
+from ..models import Candidate
 from ..security import login_required, wants_json
 from . import bp
 
@@ -15,14 +17,9 @@ from . import bp
 @bp.get("/")
 @login_required
 def index():
-    """Show a lead their active candidates and an interviewer their sessions."""
-    sessions = db.session.execute(
-        select(LoopSession)
-        .join(Loop)
-        .join(Candidate)
-        .where(LoopSession.interviewer_id == current_user.id)
-        .order_by(Loop.created_at.desc(), LoopSession.position)
-    ).scalars()
+    """Show a lead their active candidates and an interviewer their open sessions."""
+    queue = kit_service.queue(current_user)
+    sessions = [s for key in ("overdue", "in_progress", "upcoming") for s, _ in queue[key]]
     candidates = []
     if current_user.is_lead:
         candidates = db.session.execute(
@@ -30,7 +27,7 @@ def index():
             .where(Candidate.status == "active")
             .order_by(Candidate.created_at.desc())
         ).scalars()
-    return render_template("main/index.html", sessions=list(sessions), candidates=list(candidates))
+    return render_template("main/index.html", sessions=sessions, candidates=list(candidates))
 
 
 def register_error_handlers(app) -> None:
@@ -56,3 +53,10 @@ def register_error_handlers(app) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    def no_bank(_error):
+        if wants_json():
+            return jsonify(error="no_bank", message="The question bank is not built yet."), 503
+        return render_template("browse/no_bank.html"), 503
+
+    app.register_error_handler(BankUnavailable, no_bank)
