@@ -238,11 +238,11 @@ def test_a_failure_while_assembling_writes_nothing(lead, lead_app, monkeypatch):
     calls = {"n": 0}
     real = bank_module.snapshot
 
-    def flaky(question_id):
+    def flaky(question_id, *args):
         calls["n"] += 1
         if calls["n"] == 5:  # fail part-way through placing the questions
             raise RuntimeError("disk went away")
-        return real(question_id)
+        return real(question_id, *args)
 
     monkeypatch.setattr(bank_module, "snapshot", flaky)
     with pytest.raises(RuntimeError):
