@@ -215,6 +215,48 @@ def make_app(tmp_path, database_url, **config):
     return app
 
 
+def app_with_bank(tmp_path, database_url, real_bank, **config):
+    """Return an app reading its own copy of the shipped bank."""
+    bank = tmp_path / "bank.db"
+    shutil.copy(real_bank, bank)
+    return make_app(tmp_path, database_url, BANK_PATH=str(bank), **config)
+
+
+def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
+    """Create a lead, Ivan and Iris, and a mid-level loop whose first two sessions the
+    interviewers run; return the ids the tests need."""
+    from interviewkit import bankdb
+    from interviewkit.extensions import db
+    from interviewkit.loops.service import create_loop
+    from interviewkit.models import Candidate
+    from interviewkit.setup import create_user
+
+    with app.app_context(), app.test_request_context():
+        lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
+        ivan = create_user("ivan@example.com", "Ivan Interviewer", "interviewer", PASSWORD)
+        iris = create_user("iris@example.com", "Iris Interviewer", "interviewer", PASSWORD)
+        candidate = Candidate(
+            name=candidate_name,
+            email="candidate@example.com",
+            role_title="Back-end engineer",
+            level="mid",
+        )
+        db.session.add(candidate)
+        db.session.flush()
+        loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, seed)
+        loop.sessions[0].interviewer_id = ivan.id
+        loop.sessions[1].interviewer_id = iris.id
+        db.session.commit()
+        return {
+            "candidate": candidate.id,
+            "ivan_session": loop.sessions[0].id,
+            "iris_session": loop.sessions[1].id,
+            "ivan_q": [q.id for q in loop.sessions[0].questions],
+            "iris_q": [q.id for q in loop.sessions[1].questions],
+            "ivan_comps": loop.sessions[0].competencies,
+        }
+
+
 def empty_app(tmp_path, database_url):
     """Return an app whose database has no tables at all (not even alembic_version)."""
     from interviewkit.extensions import db

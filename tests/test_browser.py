@@ -9,19 +9,15 @@ Runs on SQLite (the database layer is tested on both databases elsewhere).
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, PROJECT, make_app
+from conftest import PASSWORD, PROJECT, app_with_bank, seed_two_interviewer_loop
 from werkzeug.serving import make_server
 
-from interviewkit import bankdb
 from interviewkit.extensions import db
-from interviewkit.loops.service import create_loop
-from interviewkit.models import Candidate, KitScore, KitText, LoopSession
-from interviewkit.setup import create_user
+from interviewkit.models import KitScore, KitText, LoopSession
 
 CHROMIUM = os.environ.get("INTERVIEWKIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -53,25 +49,10 @@ def playwright_browser():
 @pytest.fixture
 def live(tmp_path, real_bank):
     """A running server with a lead, two interviewers and an assembled loop."""
-    bank = tmp_path / "bank.db"
-    shutil.copy(real_bank, bank)
-    app = make_app(
-        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", BANK_PATH=str(bank), WTF_CSRF_ENABLED=True
+    app = app_with_bank(
+        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", real_bank, WTF_CSRF_ENABLED=True
     )
-    with app.app_context(), app.test_request_context():
-        lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
-        ivan = create_user("ivan@example.com", "Ivan Interviewer", "interviewer", PASSWORD)
-        iris = create_user("iris@example.com", "Iris Interviewer", "interviewer", PASSWORD)
-        candidate = Candidate(
-            name="Sam Rivera", email="sam@example.com", role_title="Back-end engineer", level="mid"
-        )
-        db.session.add(candidate)
-        db.session.flush()
-        loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "browser")
-        loop.sessions[0].interviewer_id = ivan.id
-        loop.sessions[1].interviewer_id = iris.id
-        db.session.commit()
-        ids = {"ivan": loop.sessions[0].id, "iris": loop.sessions[1].id, "candidate": candidate.id}
+    ids = seed_two_interviewer_loop(app, seed="browser")
     server = Server(app)
     ids["server"] = server
     yield app, f"http://127.0.0.1:{server.port}", ids
@@ -103,6 +84,14 @@ def sign_in(page, base, email):
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def open_kit(context, base, email, session_id):
+    """Open a new tab, sign in and go to the kit of a session."""
+    page = context.new_page()
+    sign_in(page, base, email)
+    page.goto(f"{base}/kit/{session_id}")
+    return page
 
 
 def saved(page, timeout=15000):
@@ -143,9 +132,7 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
 
     app, base, ids = live
     context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    sign_in(page, base, "ivan@example.com")
-    page.goto(f"{base}/kit/{ids['ivan']}")
+    page = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
     questions = page.locator(".kq")
     count = questions.count()
     assert count >= 2
@@ -167,9 +154,9 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
     page.keyboard.type("Good rapport; asked sharp questions.")
     context.set_offline(False)
     saved(page, timeout=20000)
-    session, texts, scores = db_state(app, ids["ivan"])
+    session, texts, scores = db_state(app, ids["ivan_session"])
     with app.app_context():
-        session = db.session.get(LoopSession, ids["ivan"])
+        session = db.session.get(LoopSession, ids["ivan_session"])
         lqs = [q.id for q in session.questions]
     note = texts[f"notes:{lqs[count - 2]}"]
     assert note == "Clear on the event loop. Then proposed a bounded thread pool, with a timeout."
@@ -178,14 +165,14 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
     # reload: everything is still there, and the browser copy is gone once saved
     started = page.evaluate(
         f"JSON.parse(localStorage.getItem('ik-timer:' + "
-        f"document.getElementById('kit').dataset.user + ':{ids['ivan']}')).start"
+        f"document.getElementById('kit').dataset.user + ':{ids['ivan_session']}')).start"
     )
     page.reload()
     # the timers carry on from where they were, not from zero
     assert (
         page.evaluate(
             f"JSON.parse(localStorage.getItem('ik-timer:' + "
-            f"document.getElementById('kit').dataset.user + ':{ids['ivan']}')).start"
+            f"document.getElementById('kit').dataset.user + ':{ids['ivan_session']}')).start"
         )
         == started
     )
@@ -197,7 +184,7 @@ def test_whole_session_from_the_keyboard_survives_going_offline(playwright_brows
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "kit.png"))
-    run_scorecard(page, base, ids["ivan"], screenshot=SHOTS / "scorecard.png")
+    run_scorecard(page, base, ids["ivan_session"], screenshot=SHOTS / "scorecard.png")
     page.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")
     assert "Walked through the design" in page.content()
     context.close()
@@ -208,9 +195,7 @@ def test_expired_sign_in_keeps_the_draft_until_signed_in_again(playwright_browse
 
     app, base, ids = live
     context = playwright_browser.new_context()
-    page = context.new_page()
-    sign_in(page, base, "ivan@example.com")
-    page.goto(f"{base}/kit/{ids['ivan']}")
+    page = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
     page.keyboard.press("g")
     page.keyboard.type("Before expiry. ")
     saved(page)
@@ -221,9 +206,9 @@ def test_expired_sign_in_keeps_the_draft_until_signed_in_again(playwright_browse
     page.fill("input[name=email]", "ivan@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/kit/{ids['ivan']}")
+    page.wait_for_url(f"{base}/kit/{ids['ivan_session']}")
     saved(page)
-    _, texts, _ = db_state(app, ids["ivan"])
+    _, texts, _ = db_state(app, ids["ivan_session"])
     assert texts["general"] == "Before expiry. Typed while signed out."
     # signing out removes any copy kept in the browser
     page.click("#logout-form button")
@@ -234,16 +219,14 @@ def test_expired_sign_in_keeps_the_draft_until_signed_in_again(playwright_browse
 def test_two_tabs_keep_both_texts(playwright_browser, live):
     app, base, ids = live
     context = playwright_browser.new_context()
-    first = context.new_page()
-    sign_in(first, base, "ivan@example.com")
-    first.goto(f"{base}/kit/{ids['ivan']}")
+    first = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
     second = context.new_page()
-    second.goto(f"{base}/kit/{ids['ivan']}")
+    second.goto(f"{base}/kit/{ids['ivan_session']}")
     first.fill('textarea[data-key="general"]', "Written in the first tab.")
     saved(first)
     second.fill('textarea[data-key="general"]', "Written in the second tab.")
     saved(second)
-    _, texts, _ = db_state(app, ids["ivan"])
+    _, texts, _ = db_state(app, ids["ivan_session"])
     assert "Written in the first tab." in texts["general"]
     assert "Written in the second tab." in texts["general"]
     assert second.input_value('textarea[data-key="general"]') == texts["general"]
@@ -253,12 +236,10 @@ def test_two_tabs_keep_both_texts(playwright_browser, live):
 def test_second_interviewer_sees_feedback_only_after_submitting(playwright_browser, live):
     app, base, ids = live
     ivan_ctx = playwright_browser.new_context()
-    ivan = ivan_ctx.new_page()
-    sign_in(ivan, base, "ivan@example.com")
-    ivan.goto(f"{base}/kit/{ids['ivan']}")
+    ivan = open_kit(ivan_ctx, base, "ivan@example.com", ids["ivan_session"])
     ivan.fill('textarea[data-key="general"]', "IVAN-SECRET-NOTE")
     saved(ivan)
-    run_scorecard(ivan, base, ids["ivan"])
+    run_scorecard(ivan, base, ids["ivan_session"])
     iris_ctx = playwright_browser.new_context()
     iris = iris_ctx.new_page()
     sign_in(iris, base, "iris@example.com")
@@ -266,9 +247,9 @@ def test_second_interviewer_sees_feedback_only_after_submitting(playwright_brows
     assert response.status == 403
     assert "Submit your own scorecard first" in iris.content()
     assert "IVAN" not in iris.content() and "Walked through" not in iris.content()
-    iris.goto(f"{base}/kit/{ids['iris']}")
+    iris.goto(f"{base}/kit/{ids['iris_session']}")
     assert "Walked through" not in iris.content()
-    run_scorecard(iris, base, ids["iris"])
+    run_scorecard(iris, base, ids["iris_session"])
     iris.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")
     assert "Walked through the design" in iris.content()
     assert "Ivan Interviewer" in iris.content()
@@ -281,9 +262,7 @@ def test_kit_fits_a_tablet_and_prints_as_a_paper_kit(playwright_browser, live):
 
     app, base, ids = live
     context = playwright_browser.new_context(viewport={"width": 820, "height": 1180})
-    page = context.new_page()
-    sign_in(page, base, "ivan@example.com")
-    page.goto(f"{base}/kit/{ids['ivan']}")
+    page = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.emulate_media(media="print")
     expect(page.locator(".kit-bar")).to_be_hidden()
@@ -337,9 +316,7 @@ def test_notes_typed_while_the_server_restarts_are_saved(playwright_browser, liv
 
     app, base, ids = live
     context = playwright_browser.new_context()
-    page = context.new_page()
-    sign_in(page, base, "ivan@example.com")
-    page.goto(f"{base}/kit/{ids['ivan']}")
+    page = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
     page.keyboard.press("g")
     page.keyboard.type("Before the restart. ")
     saved(page)
@@ -348,6 +325,6 @@ def test_notes_typed_while_the_server_restarts_are_saved(playwright_browser, liv
     expect(page.locator("#save-status")).to_have_attribute("data-state", "retrying", timeout=10000)
     ids["server"].restart()
     saved(page, timeout=20000)
-    _, texts, _ = db_state(app, ids["ivan"])
+    _, texts, _ = db_state(app, ids["ivan_session"])
     assert texts["general"] == "Before the restart. During the restart."
     context.close()

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, app_with_bank, seed_two_interviewer_loop
 
-from interviewkit import bankdb
 from interviewkit.extensions import db
 from interviewkit.kit.service import merge_texts
-from interviewkit.loops.service import create_loop
-from interviewkit.models import Candidate, LoopSession, Scorecard, User, utcnow
-from interviewkit.setup import create_user
+from interviewkit.models import LoopSession, Scorecard, User, utcnow
 
 
 @pytest.mark.parametrize(
@@ -42,29 +38,8 @@ def test_merge_texts(base, theirs, mine, expected, clean):
 @pytest.fixture
 def world(tmp_path, database_url, real_bank):
     """Two interviewers on one candidate's loop, and a hiring lead."""
-    bank = tmp_path / "bank.db"
-    shutil.copy(real_bank, bank)
-    app = make_app(tmp_path, database_url, BANK_PATH=str(bank))
-    with app.app_context(), app.test_request_context():
-        lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
-        ivan = create_user("ivan@example.com", "Ivan", "interviewer", PASSWORD)
-        iris = create_user("iris@example.com", "Iris", "interviewer", PASSWORD)
-        candidate = Candidate(name="Casey", email="c@example.com", role_title="BE", level="mid")
-        db.session.add(candidate)
-        db.session.flush()
-        loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "kit")
-        loop.sessions[0].interviewer_id = ivan.id
-        loop.sessions[1].interviewer_id = iris.id
-        db.session.commit()
-        ids = {
-            "candidate": candidate.id,
-            "ivan_session": loop.sessions[0].id,
-            "iris_session": loop.sessions[1].id,
-            "ivan_q": [q.id for q in loop.sessions[0].questions],
-            "iris_q": [q.id for q in loop.sessions[1].questions],
-            "ivan_comps": loop.sessions[0].competencies,
-        }
-    return app, ids
+    app = app_with_bank(tmp_path, database_url, real_bank)
+    return app, seed_two_interviewer_loop(app, candidate_name="Casey")
 
 
 def signed_in(app, email):

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import PASSWORD, PROJECT, make_app
+from conftest import PASSWORD, PROJECT, app_with_bank
 
 from interviewkit.content.bank import load
 from interviewkit.extensions import db
@@ -16,9 +16,7 @@ from interviewkit.setup import create_user
 
 @pytest.fixture
 def lead_app(tmp_path, database_url, real_bank):
-    bank = tmp_path / "bank.db"
-    shutil.copy(real_bank, bank)
-    app = make_app(tmp_path, database_url, BANK_PATH=str(bank))
+    app = app_with_bank(tmp_path, database_url, real_bank)
     with app.app_context():
         create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
         create_user("ivan@example.com", "Ivan Interviewer", "interviewer", PASSWORD)

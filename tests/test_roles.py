@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, app_with_bank, make_app
 
 from interviewkit.extensions import db
 from interviewkit.models import Candidate, User
@@ -81,9 +79,7 @@ def world(tmp_path, database_url, real_bank):
     from interviewkit import bankdb
     from interviewkit.loops.service import create_loop
 
-    bank = tmp_path / "bank.db"
-    shutil.copy(real_bank, bank)
-    app = make_app(tmp_path, database_url, BANK_PATH=str(bank))
+    app = app_with_bank(tmp_path, database_url, real_bank)
     with app.app_context():
         for role in ROLES[1:]:
             create_user(f"{role}@example.com", role, role, PASSWORD)
