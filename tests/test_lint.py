@@ -239,3 +239,21 @@ def test_a_file_with_errors_is_still_checked_against_the_bank(content_root):
     write_question(content_root, "copy-with-errors", prompt=PROMPTS[0], minutes="99")
     problems = run_lint(content_root, "questions/concurrency/copy-with-errors.md")
     assert codes(problems) == [("E402", 2), ("E207", 7)]
+
+
+def test_bar_item_without_a_level_and_leftover_placeholders(content_root):
+    body = question_text("sample-1", prompt=PROMPTS[0])
+    body = _replace(body, "- **mid:** Explains the cause and a fix.", "- mid: Explains the cause.")
+    body = _replace(body, "Adds servers without finding the cause.", "TODO: a red flag.")
+    (content_root / "questions/concurrency/sample-1.md").write_text(body, encoding="utf-8")
+    problems = run_lint(content_root, "questions/concurrency/sample-1.md")
+    assert codes(problems) == [("E305", 36), ("W302", 36), ("W304", 43)]
+    assert "write it as `- **mid:** ...`" in problems[1].message
+    assert "replace every TODO:" in problems[2].message
+
+
+def test_rubric_file_in_the_wrong_folder(content_root):
+    (content_root / "rubrics" / "misc.md").write_text("---\nid: x\n---\n")
+    problems = run_lint(content_root)
+    assert codes(problems) == [("E501", 1)]
+    assert "put scales in rubrics/scales/" in problems[0].message
