@@ -137,9 +137,7 @@ def loop(loop_id: int):
     suggestions = {}
     if open_swap:
         suggestions[open_swap] = service.suggestions(_question_in(loop, open_swap))
-    checks = {
-        s.id: service.check(s, [service._as_bank(q) for q in s.questions]) for s in loop.sessions
-    }
+    checks = service.check_loop(loop)
     return render_template(
         "candidates/loop.html",
         iloop=loop,

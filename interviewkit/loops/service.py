@@ -136,6 +136,11 @@ def check(session: LoopSession, questions: list[BankQuestion]) -> list[Violation
     )
 
 
+def check_loop(loop: Loop) -> dict[int, list[Violation]]:
+    """Check every session of a loop as it stands; session id -> violations."""
+    return {s.id: check(s, [_as_bank(q) for q in s.questions]) for s in loop.sessions}
+
+
 def _apply(session: LoopSession, proposed: list[BankQuestion]) -> list[Violation]:
     violations = check(session, proposed)
     errors = [v for v in violations if v.severity == "error"]
