@@ -36,7 +36,6 @@ def configure(app: Flask) -> None:
             "poolclass": NullPool,
         }
     }
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     with app.app_context():
@@ -63,7 +62,7 @@ def _sqlite_begin(conn) -> None:
 
 
 def sqlite_pragmas(engine: Engine) -> dict:
-    """Return the pragmas of a fresh pooled connection (used by tests and `doctor`)."""
+    """Return the pragmas a pooled connection runs with (tests read them)."""
     with engine.connect() as conn:
         return {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
