@@ -1,19 +1,31 @@
 """Candidate and loop forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from ..models import CANDIDATE_STATUSES, LEVELS
+from ..text import SingleLine
 
 
 class CandidateForm(FlaskForm):
     """A candidate's name, email, role, target level and status."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), SingleLine()])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), SingleLine(), Email()])
     role_title = StringField(
-        "Role", default="Back-end engineer", validators=[DataRequired(), Length(max=120)]
+        "Role",
+        default="Back-end engineer",
+        validators=[DataRequired(), Length(max=120), SingleLine()],
     )
     level = SelectField(
         "Target level",
@@ -59,6 +71,22 @@ class MoveForm(FlaskForm):
     """Move up or down."""
 
     direction = HiddenField(validators=[DataRequired(), Regexp(r"^(up|down)$")])
+
+
+class SessionForm(FlaskForm):
+    """A new session for a loop: its name, minutes and competencies."""
+
+    name = StringField("Session name", validators=[DataRequired(), Length(max=120), SingleLine()])
+    minutes = IntegerField(
+        "Minutes",
+        default=45,
+        validators=[
+            DataRequired(),
+            NumberRange(min=5, max=240, message="A session lasts 5 to 240 minutes."),
+        ],
+    )
+    competencies = SelectMultipleField("Competencies")
+    submit = SubmitField("Add session")
 
 
 class EmptyForm(FlaskForm):

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -13,7 +20,15 @@ from ..loops import service
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Role, User, audit
 from ..security import roles_required
 from . import bp
-from .forms import AssignForm, CandidateForm, EmptyForm, LoopForm, MoveForm, QuestionIdForm
+from .forms import (
+    AssignForm,
+    CandidateForm,
+    EmptyForm,
+    LoopForm,
+    MoveForm,
+    QuestionIdForm,
+    SessionForm,
+)
 
 LEADS = (Role.LEAD, Role.ADMIN)
 
@@ -130,6 +145,10 @@ def loop(loop_id: int):
         .scalars()
         .all()
     )
+    frozen = {
+        sid: service.frozen_reason(card)
+        for sid, card in service.sessions_with_feedback(loop).items()
+    }
     search_session = request.args.get("session", type=int)
     query = request.args.get("q", "").strip()[:200]
     hits = bankdb.search(query, level=loop.level, limit=15) if search_session and query else []
@@ -138,6 +157,8 @@ def loop(loop_id: int):
     if open_swap:
         suggestions[open_swap] = service.suggestions(_question_in(loop, open_swap))
     checks = service.check_loop(loop)
+    session_form = SessionForm()
+    session_form.competencies.choices = _competency_choices()
     return render_template(
         "candidates/loop.html",
         iloop=loop,
@@ -147,7 +168,10 @@ def loop(loop_id: int):
         search_session=search_session,
         suggestions=suggestions,
         checks=checks,
+        frozen=frozen,
+        frozen_help=service.FROZEN_HELP,
         competencies=bankdb.competency_titles(),
+        session_form=session_form,
         assign_form=AssignForm(),
         id_form=QuestionIdForm(),
         move_form=MoveForm(),
@@ -167,26 +191,51 @@ def _back(loop: Loop, **anchor):
 @bp.post("/loops/<int:loop_id>/sessions/<int:session_id>/assign")
 @roles_required(*LEADS)
 def assign(loop_id: int, session_id: int):
-    """Assign an interviewer to a session."""
+    """Assign an interviewer to a session (refused once the session holds feedback)."""
     loop = _loop_or_404(loop_id)
     session = _session_in(loop, session_id)
     form = AssignForm()
+    active = {
+        u.id: u for u in db.session.execute(select(User).where(User.active.is_(True))).scalars()
+    }
     form.interviewer.choices = [SelectChoice(value=0, label="nobody")] + [
-        SelectChoice(value=u.id, label=u.name)
-        for u in db.session.execute(select(User).where(User.active.is_(True))).scalars()
+        SelectChoice(value=u.id, label=u.name) for u in active.values()
     ]
     if not form.validate_on_submit():
         abort(400, description="Choose an active user.")
-    session.interviewer_id = form.interviewer.data or None
-    audit(
-        current_user,
-        "interviewer_assigned",
-        loop,
-        session=session.id,
-        interviewer=session.interviewer_id,
-    )
-    db.session.commit()
-    return _back(loop)
+    interviewer = active.get(form.interviewer.data)
+
+    def change():
+        service.assign(session, interviewer, current_user)
+        return []
+
+    return _change(loop, change)
+
+
+@bp.post("/loops/<int:loop_id>/sessions")
+@roles_required(*LEADS)
+def add_session(loop_id: int):
+    """Add a new, empty session to a loop."""
+    loop = _loop_or_404(loop_id)
+    form = SessionForm()
+    form.competencies.choices = _competency_choices()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return _back(loop)
+
+    name = form.name.data.strip()
+
+    def change():
+        service.add_session(loop, name, form.minutes.data, form.competencies.data, current_user)
+        return []
+
+    return _change(loop, change, f"Added {name}. Find questions for it below.")
+
+
+def _competency_choices() -> list[SelectChoice]:
+    return [SelectChoice(value=k, label=v) for k, v in bankdb.competency_titles().items()]
 
 
 @bp.post("/loops/<int:loop_id>/questions/<int:lq_id>/swap")
@@ -233,12 +282,15 @@ def move(loop_id: int, lq_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400, description="Say up or down.")
-    service.move(lq, -1 if form.direction.data == "up" else 1, current_user)
-    db.session.commit()
-    return _back(loop)
+
+    def change():
+        service.move(lq, -1 if form.direction.data == "up" else 1, current_user)
+        return []
+
+    return _change(loop, change)
 
 
-def _change(loop: Loop, action):
+def _change(loop: Loop, action, done: str = "Saved."):
     try:
         warnings = action()
     except service.RuleError as exc:
@@ -248,5 +300,5 @@ def _change(loop: Loop, action):
     db.session.commit()
     _flash_violations(warnings)
     if not warnings:
-        flash("Saved.", "info")
+        flash(done, "info")
     return _back(loop)

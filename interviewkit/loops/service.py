@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from .. import bankdb
 from ..extensions import db
-from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
+from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
 from .assembly import BankQuestion, SessionSpec, Violation, alternatives, assemble, check_session
 
 
@@ -22,6 +22,53 @@ class RuleError(Exception):
     def __init__(self, violations: list[Violation]):
         super().__init__("; ".join(v.message for v in violations))
         self.violations = violations
+
+
+FROZEN_HELP = (
+    "Add a new session for anything else to ask; the interviewer can amend their own "
+    "scorecard, with a reason, if it needs correcting."
+)
+
+
+def sessions_with_feedback(loop: Loop) -> dict[int, Scorecard]:
+    """Return the sessions of a loop that hold feedback: session id -> the furthest scorecard.
+
+    A scorecard counts once it is more than an untouched draft: anything was typed or
+    scored (started), or ratings were submitted. Such a session is frozen: its questions
+    and interviewer never change, so nothing an interviewer wrote is lost or orphaned.
+    """
+    rank = {"submitted": 2, "ratings_submitted": 1, "draft": 0}
+    rows = db.session.execute(
+        select(Scorecard)
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .where(
+            LoopSession.loop_id == loop.id,
+            (Scorecard.started_at.is_not(None)) | (Scorecard.status != "draft"),
+        )
+    ).scalars()
+    out: dict[int, Scorecard] = {}
+    for card in rows:
+        best = out.get(card.session_id)
+        if best is None or rank.get(card.status, 0) > rank.get(best.status, 0):
+            out[card.session_id] = card
+    return out
+
+
+def frozen_reason(card: Scorecard) -> str:
+    """Return why a session with this scorecard cannot be edited, for the loop page."""
+    who = card.interviewer.name if card.interviewer else "a removed user"
+    state = {
+        "submitted": "submitted a scorecard",
+        "ratings_submitted": "submitted ratings",
+    }.get(card.status, "started notes and scores")
+    return f"{who} has {state} for this session, so its questions and interviewer are fixed."
+
+
+def _ensure_open(session: LoopSession) -> None:
+    """Refuse an edit to a session that holds an interviewer's feedback."""
+    card = sessions_with_feedback(session.loop).get(session.id)
+    if card is not None:
+        raise RuleError([Violation("error", f"{frozen_reason(card)} {FROZEN_HELP}")])
 
 
 def usage_counts() -> dict[str, int]:
@@ -180,10 +227,11 @@ def suggestions(lq: LoopQuestion, limit: int = 5) -> list[BankQuestion]:
 
 def swap(lq: LoopQuestion, new_id: str, actor: User) -> list[Violation]:
     """Replace a placed question with another; return the warnings, raise on errors."""
+    session = lq.session
+    _ensure_open(session)
     new = _bank_by_id().get(new_id)
     if new is None:
         raise RuleError([Violation("error", f"Question {new_id!r} is not in the bank.")])
-    session = lq.session
     proposed = [new if q is lq else _as_bank(q) for q in session.questions]
     warnings = _apply(session, proposed)
     old_id, position = lq.question_id, lq.position
@@ -197,6 +245,7 @@ def swap(lq: LoopQuestion, new_id: str, actor: User) -> list[Violation]:
 
 def add(session: LoopSession, new_id: str, actor: User) -> list[Violation]:
     """Add a question at the end of a session; return the warnings, raise on errors."""
+    _ensure_open(session)
     new = _bank_by_id().get(new_id)
     if new is None:
         raise RuleError([Violation("error", f"Question {new_id!r} is not in the bank.")])
@@ -210,6 +259,7 @@ def add(session: LoopSession, new_id: str, actor: User) -> list[Violation]:
 def remove(lq: LoopQuestion, actor: User) -> list[Violation]:
     """Take a question out of its session; return warnings (e.g. a competency left uncovered)."""
     session = lq.session
+    _ensure_open(session)
     rest = [q for q in session.questions if q is not lq]
     warnings = check(session, [_as_bank(q) for q in rest])
     session.questions.remove(lq)
@@ -222,6 +272,7 @@ def remove(lq: LoopQuestion, actor: User) -> list[Violation]:
 
 def move(lq: LoopQuestion, offset: int, actor: User) -> None:
     """Move a question up (-1) or down (+1) within its session."""
+    _ensure_open(lq.session)
     questions = list(lq.session.questions)
     i = questions.index(lq)
     j = max(0, min(len(questions) - 1, i + offset))
@@ -237,3 +288,36 @@ def move(lq: LoopQuestion, offset: int, actor: User) -> None:
         question=lq.question_id,
         to=j,
     )
+
+
+def assign(session: LoopSession, interviewer: User | None, actor: User) -> None:
+    """Assign an interviewer (or nobody) to a session that holds no feedback yet."""
+    new_id = interviewer.id if interviewer is not None else None
+    if new_id == session.interviewer_id:
+        return
+    _ensure_open(session)
+    if interviewer is not None and not interviewer.active:
+        raise RuleError(
+            [Violation("error", f"{interviewer.name} is disabled: choose someone else.")]
+        )
+    session.interviewer_id = new_id
+    audit(actor, "interviewer_assigned", session.loop, session=session.id, interviewer=new_id)
+
+
+def add_session(
+    loop: Loop, name: str, minutes: int, competencies: list[str], actor: User
+) -> LoopSession:
+    """Append a new, empty session to a loop (the safe edit once others hold feedback)."""
+    if not competencies:
+        raise RuleError([Violation("error", "Choose at least one competency for the session.")])
+    session = LoopSession(
+        position=len(loop.sessions),
+        name=name,
+        minutes=minutes,
+        competencies=list(competencies),
+        notes=[],
+    )
+    loop.sessions.append(session)
+    db.session.flush()
+    audit(actor, "session_added", loop, session=session.id, name=name)
+    return session

@@ -1,0 +1,71 @@
+"""Rules for text that people type, shared by forms, autosave and the CLI.
+
+Both databases must store exactly what was typed, or refuse it with a message that says
+what to fix. SQLite accepts a NUL and PostgreSQL refuses it; neither can encode a lone
+surrogate (a half of a UTF-16 pair that browsers and JSON can carry). So every text is
+checked here before it reaches either database, and both behave the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from wtforms.validators import ValidationError
+
+# C0 and C1 control characters except tab, newline and carriage return (allowed in notes).
+_CONTROL_MULTI = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# In a single-line field (a name, an email, a title) no control character belongs at all.
+_CONTROL_SINGLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class TextError(ValueError):
+    """A text that cannot be stored; the message says what to change."""
+
+
+def problem(value: str, *, multiline: bool) -> str | None:
+    """Return what is wrong with a text for storage, or None if it can be stored."""
+    if _SURROGATE.search(value):
+        return (
+            "contains a broken character (half of a surrogate pair), often from a bad "
+            "copy and paste: retype the last characters you pasted"
+        )
+    pattern = _CONTROL_MULTI if multiline else _CONTROL_SINGLE
+    found = pattern.search(value)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        where = "" if multiline else " (use one line, no tabs)"
+        return f"contains an invisible control character {code}{where}: remove it"
+    return None
+
+
+def clean_note(value: str) -> str:
+    """Return a note ready to store (NFC, newlines as \\n); raise TextError if it cannot be."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    reason = problem(value, multiline=True)
+    if reason:
+        raise TextError(reason)
+    return unicodedata.normalize("NFC", value)
+
+
+class SingleLine:
+    """WTForms validator: refuse control characters and broken surrogates in a one-line field."""
+
+    def __call__(self, form, field) -> None:
+        """Raise ValidationError with a message that says what to fix."""
+        if isinstance(field.data, str):
+            reason = problem(field.data, multiline=False)
+            if reason:
+                raise ValidationError(f"This field {reason}.")
+
+
+class MultiLine:
+    """WTForms validator: refuse NUL, other control characters and surrogates in a text area."""
+
+    def __call__(self, form, field) -> None:
+        """Raise ValidationError with a message that says what to fix."""
+        if isinstance(field.data, str):
+            reason = problem(field.data, multiline=True)
+            if reason:
+                raise ValidationError(f"This text {reason}.")
