@@ -24,7 +24,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/interviewkit lint
+	$(BIN)/interviewkit lint --strict
 	$(BIN)/pytest
 
 lint-content: install

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .content.bank import LoadError, load
 from .content.lint import lint
+from .content.problems import has_errors
 from .content.schema import KINDS, LEVELS
 
 
@@ -114,10 +115,16 @@ def backup_command(output):
     default="text",
     help="Output format; json is one object with a list of problems.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 on warnings too (for CI; drafts with TODO: placeholders fail).",
+)
 @with_appcontext
-def lint_command(paths, fmt):
-    """Check question and rubric files; exit 1 if any has an error."""
+def lint_command(paths, fmt, strict):
+    """Check question and rubric files; exit 1 on an error (or, with --strict, a warning)."""
     problems, files = lint(list(paths) or None, _roots())
+    failed = has_errors(problems, strict=strict)
     if fmt == "json":
         click.echo(
             json.dumps({"files": files, "problems": [p.as_dict() for p in problems]}, indent=2)
@@ -125,8 +132,11 @@ def lint_command(paths, fmt):
     else:
         for problem in problems:
             click.echo(problem.format())
-        click.echo(_summary(problems, files), err=True)
-    sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+        summary = _summary(problems, files)
+        if strict and failed and not has_errors(problems):
+            summary += " (--strict: warnings fail)"
+        click.echo(summary, err=True)
+    sys.exit(1 if failed else 0)
 
 
 @click.command("load")
@@ -145,11 +155,18 @@ def load_command(force, workers):
         result = load(_roots(), bank, workers=workers, force=force)
     except LoadError as exc:
         result = exc.args[0]
-        errors = [p for p in result.problems if p.severity == "error"]
-        for problem in errors:
+        blocking = result.blocking
+        for problem in blocking:
             click.echo(problem.format(), err=True)
+        drafts = sum(p.severity == "warning" for p in blocking)
+        what = f"{len(blocking) - drafts} error(s)"
+        if drafts:
+            what += (
+                f" and {drafts} TODO: placeholder(s) (lint allows a draft; the bank never "
+                "takes one)"
+            )
         raise click.ClickException(
-            f"{len(errors)} error(s): the bank was not changed; fix them and load again"
+            f"{what}: the bank was not changed; fix them and load again"
         ) from None
     if not result.written:
         click.echo(

@@ -6,6 +6,7 @@ them fails here instead of silently shrinking the bank.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -71,6 +72,22 @@ def test_every_question_has_three_probes_and_four_anchors(bank):
         assert len(q.probes) >= 3, q.id
         assert sorted(q.guide) == ["1", "2", "3", "4"], q.id
         assert all(len(anchor.split()) >= 12 for anchor in q.guide.values()), q.id
+
+
+def _spelling_key(tag: str) -> str:
+    """Return a tag with hyphens, a plural s and US spellings folded away."""
+    key = re.sub(r"iz(e|ation|ing)", r"is\1", tag.replace("-", ""))
+    return key.replace("modeling", "modelling").removesuffix("s")
+
+
+def test_tag_vocabulary_has_one_spelling_per_idea(bank):
+    # Regression (issue 12): postgres/postgresql, incident/incidents and others.
+    catalog, questions = bank
+    assert len(catalog.tags) >= 100
+    keys = Counter(_spelling_key(tag) for tag in catalog.tags)
+    assert [tag for tag in catalog.tags if keys[_spelling_key(tag)] > 1] == []
+    assert all(meaning.strip() for meaning in catalog.tags.values())
+    assert {tag for q in questions for tag in q.tags} <= set(catalog.tags)
 
 
 def fill_session(session, level, pool, used):

@@ -257,3 +257,122 @@ def test_rubric_file_in_the_wrong_folder(content_root):
     problems = run_lint(content_root)
     assert codes(problems) == [("E501", 1)]
     assert "put scales in rubrics/scales/" in problems[0].message
+
+
+# -- symbolic links (issue 8 item 9: a linked file outside the root was served) -------------
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """Return a folder beside the content root, holding a valid question file."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "secret.md").write_text(question_text("secret", prompt="Not for the bank."))
+    return folder
+
+
+def test_symlinked_file_outside_the_root_is_an_error(content_root, outside):
+    link = content_root / "questions" / "concurrency" / "secret.md"
+    link.symlink_to(outside / "secret.md")
+    for paths in ((), ("questions/concurrency/secret.md",), ("questions",)):
+        problems = run_lint(content_root, *paths)
+        assert codes(problems) == [("E108", 1)], paths
+        assert problems[0].path.endswith("questions/concurrency/secret.md")
+        assert "symbolic link" in problems[0].message
+        assert "outside the content root" in problems[0].message
+        assert "put the file itself in the content root" in problems[0].message
+
+
+def test_symlinked_folder_outside_the_root_is_an_error(content_root, outside):
+    (content_root / "questions" / "linked").symlink_to(outside, target_is_directory=True)
+    problems = run_lint(content_root)
+    assert codes(problems) == [("E108", 0)]
+    assert "the folder is a symbolic link" in problems[0].message
+
+
+def test_dangling_symlink_is_an_error_not_a_traceback(content_root, tmp_path):
+    link = content_root / "questions" / "concurrency" / "gone.md"
+    link.symlink_to(tmp_path / "no-such-file.md")
+    problems = run_lint(content_root, "questions/concurrency/gone.md")
+    assert codes(problems) == [("E108", 1)]
+    assert "does not exist" in problems[0].message
+
+
+def test_symlink_inside_the_root_is_followed(content_root):
+    target = content_root / "questions" / "concurrency" / "sample-1.md"
+    (content_root / "questions" / "security").mkdir()
+    (content_root / "questions" / "security" / "sample-1.md").symlink_to(target)
+    assert [p.code for p in run_lint(content_root)] == ["E401", "E401"]  # same id twice
+
+
+# -- tags ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tags", "suggestion"),
+    [
+        ("[async, postgres]", "did you mean 'postgresql'?"),
+        ("[async, incident]", "did you mean 'incidents'?"),
+        ("[async, authorization]", "did you mean 'authorisation'?"),
+        ("[async, astrology]", None),
+    ],
+)
+def test_tag_outside_the_vocabulary_warns(content_root, tags, suggestion):
+    write_question(content_root, "sample-1", prompt=PROMPTS[0], tags=tags)
+    problems = run_lint(content_root, "questions/concurrency/sample-1.md")
+    assert codes(problems) == [("W204", 9)]
+    assert "is not in rubrics/tags.md" in problems[0].message
+    assert "add this one there with its meaning" in problems[0].message
+    if suggestion:
+        assert suggestion in problems[0].message
+    else:
+        assert "did you mean" not in problems[0].message
+
+
+def test_multiline_tag_list_points_at_the_tag(content_root):
+    write_question(content_root, "sample-1", prompt=PROMPTS[0], tags="\n  - async\n  - deadlock")
+    problems = run_lint(content_root, "questions/concurrency/sample-1.md")
+    assert codes(problems) == [("W204", 11)]
+    assert "did you mean 'deadlocks'?" in problems[0].message
+
+
+def test_a_root_without_a_tag_vocabulary_accepts_any_tag(content_root):
+    (content_root / "rubrics" / "tags.md").unlink()
+    write_question(content_root, "sample-1", prompt=PROMPTS[0], tags="[anything-goes]")
+    assert run_lint(content_root) == []
+
+
+def test_a_later_root_can_add_tags(content_root, tmp_path):
+    private = tmp_path / "private"
+    (private / "rubrics").mkdir(parents=True)
+    (private / "rubrics" / "tags.md").write_text(
+        "---\ntags:\n  - id: our-platform\n    meaning: Our own deployment platform\n---\n"
+    )
+    write_question(private, "ours", prompt="How do we deploy here?", tags="[our-platform]")
+    problems, _ = lint(None, [content_root, private])
+    assert problems == []
+
+
+def test_tag_vocabulary_items_need_an_id_and_a_meaning(content_root):
+    tags = content_root / "rubrics" / "tags.md"
+    tags.write_text("---\ntags:\n  - id: async\n  - id: Bad Tag\n    meaning: x\n---\n")
+    problems = run_lint(content_root)
+    assert codes(problems) == [("E501", 3), ("E501", 4)]
+    assert "each tag needs a slug `id` and a `meaning`" in problems[0].message
+
+
+# -- lint --strict (issue 8 item 22) --------------------------------------------------------
+
+
+def test_cli_strict_fails_on_warnings(runner, content_root):
+    write_question(content_root, "sample-1", prompt=PROMPTS[0], tags="[async, async]")
+    result = runner.invoke(args=["lint", "--strict"])
+    assert result.exit_code == 1
+    assert "W203" in result.output
+    assert "0 error(s), 1 warning(s)" in result.output
+    assert "(--strict: warnings fail)" in result.output
+
+
+def test_cli_strict_passes_a_clean_bank(runner):
+    result = runner.invoke(args=["lint", "--strict"])
+    assert result.exit_code == 0, result.output

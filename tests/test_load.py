@@ -210,3 +210,42 @@ def test_cli_load_refuses_on_errors(runner, content_root):
     assert "E204" in result.output
     assert "the bank was not changed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_symlinked_file_outside_the_root_is_not_loaded(content_root, bank_path, tmp_path):
+    # Regression (issue 8 item 9): a question file linked to outside the root was served.
+    load([content_root], bank_path)
+    before = bank_path.read_bytes()
+    outside = tmp_path / "elsewhere" / "secret.md"
+    write_question(tmp_path / "elsewhere-root", "secret", prompt="Private words, not bank ones.")
+    outside.parent.mkdir()
+    (tmp_path / "elsewhere-root/questions/concurrency/secret.md").rename(outside)
+    (content_root / "questions/concurrency/secret.md").symlink_to(outside)
+    with pytest.raises(LoadError) as info:
+        load([content_root], bank_path)
+    assert [(p.code, p.line) for p in info.value.args[0].problems] == [("E108", 1)]
+    assert bank_path.read_bytes() == before
+    assert "secret" not in ids(bank_path)
+
+
+def test_cli_load_names_a_symlink_outside_the_root(runner, content_root, tmp_path):
+    outside = tmp_path / "secret.md"
+    outside.write_text("anything at all")
+    (content_root / "questions/concurrency/secret.md").symlink_to(outside)
+    result = runner.invoke(args=["load"])
+    assert result.exit_code == 1
+    assert "questions/concurrency/secret.md:1: E108 the file is a symbolic link" in result.output
+    assert "1 error(s): the bank was not changed" in result.output
+
+
+def test_leftover_placeholder_refuses_the_load(content_root, bank_path):
+    # Regression (issue 8 item 22): a new-question scaffold full of TODO: entered the bank.
+    load([content_root], bank_path)
+    before = bank_path.read_bytes()
+    path = write_question(content_root, "draft", prompt="TODO: write the scenario here.")
+    with pytest.raises(LoadError) as info:
+        load([content_root], bank_path)
+    problems = info.value.args[0].problems
+    assert [(p.code, p.path) for p in problems] == [("W304", str(path))]
+    assert bank_path.read_bytes() == before
+    assert not list(bank_path.parent.glob(".bank.db-*"))

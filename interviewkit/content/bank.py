@@ -24,12 +24,14 @@ import sqlite_utils
 from . import parallel, similarity
 from .files import ContentFile, discover
 from .lint import Entry, build_catalog, check_question, cross_check
-from .problems import Problem, has_errors
+from .problems import Problem, blocks_load
 from .render import Renderer
 
-# Bump when the bank's tables change. The Python version is part of it because prompt
-# sketches use the tuple hash, whose algorithm may change between Python versions.
-SCHEMA_VERSION = f"3-py{sys.version_info[0]}.{sys.version_info[1]}"
+# Bump when the bank's tables change, or when a rule about what may enter the bank
+# changes (so a bank built under the old rules is checked again from scratch; 4: a
+# leftover TODO: placeholder blocks the load). The Python version is part of it because
+# prompt sketches use the tuple hash, whose algorithm may change between Python versions.
+SCHEMA_VERSION = f"4-py{sys.version_info[0]}.{sys.version_info[1]}"
 PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
 FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 
@@ -50,12 +52,17 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        """Return True if the load had no errors."""
-        return not has_errors(self.problems)
+        """Return True if nothing keeps the content out of the bank."""
+        return not blocks_load(self.problems)
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """Return the problems that kept the content out of the bank."""
+        return [p for p in self.problems if p.blocks_load]
 
 
 class LoadError(Exception):
-    """The content has errors; the bank was left as it was."""
+    """The content has errors (or placeholders); the bank was left as it was."""
 
 
 # -- worker side -------------------------------------------------------------------------
@@ -291,7 +298,9 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
     bank_path = Path(bank_path)
     result = LoadResult()
 
-    files = [f.read() for f in discover([Path(r) for r in roots])]
+    refused: list[Problem] = []
+    files = [f.read() for f in discover([Path(r) for r in roots], refused)]
+    result.problems.extend(refused)
     rubric_files = [f for f in files if f.kind != "question"]
     question_files = [f for f in files if f.kind == "question"]
     catalog, problems = build_catalog(rubric_files)
@@ -403,7 +412,7 @@ def _parse_into(conn, files, catalog, workers, qids, fresh) -> list[Problem]:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (key, f.root_index, f.rel, f.kind, f.hash, qid),
         )
-        if row is not None and not has_errors(problems):
+        if row is not None and not blocks_load(problems):
             _insert_question(conn, row, fresh)
     return problems
 

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .problems import Problem
+
 SKIP_NAMES = {"README.md", "CONTRIBUTING.md"}
 
 
@@ -17,7 +19,7 @@ class ContentFile:
     root_index: int
     root: Path
     rel: str  # POSIX path inside the root, e.g. "questions/security/xss.md"
-    kind: str  # question, scale, competency, loop, topics, unknown
+    kind: str  # question, scale, competency, loop, topics, tags, unknown
     topic: str | None
     data: bytes = b""
     hash: str = ""
@@ -67,14 +69,21 @@ def classify(rel: str) -> tuple[str, str | None]:
     if parts[0] == "rubrics":
         if parts[1:] == ["topics.md"]:
             return "topics", None
+        if parts[1:] == ["tags.md"]:
+            return "tags", None
         kinds = {"scales": "scale", "competencies": "competency", "loops": "loop"}
         if len(parts) == 3 and parts[1] in kinds:
             return kinds[parts[1]], None
     return "unknown", None
 
 
-def discover(roots: list[Path]) -> list[ContentFile]:
-    """List every .md file under each root's questions/ and rubrics/, in a stable order."""
+def discover(roots: list[Path], refused: list[Problem] | None = None) -> list[ContentFile]:
+    """List every .md file under each root's questions/ and rubrics/, in a stable order.
+
+    A symbolic link that leads outside its root (or nowhere) is left out, file or folder:
+    the bank must never serve a file from elsewhere on the machine. Each one left out is
+    reported as an E108 problem in `refused` when that list is given.
+    """
     found = []
     for index, root in enumerate(roots):
         root = Path(root).resolve()
@@ -84,13 +93,51 @@ def discover(roots: list[Path]) -> list[ContentFile]:
                 continue
             prefix = len(str(root)) + 1
             for dirpath, dirnames, filenames in os.walk(base):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 folder = dirpath[prefix:].replace(os.sep, "/")
+                kept = []
+                for name in sorted(d for d in dirnames if not d.startswith(".")):
+                    full = os.path.join(dirpath, name)
+                    if os.path.islink(full):
+                        # os.walk never follows a linked folder; one inside the root is
+                        # walked under its real name, one leading elsewhere is reported.
+                        _refuse(full, root, refused, folder=True)
+                        continue
+                    kept.append(name)
+                dirnames[:] = kept
                 for name in sorted(filenames):
-                    if name.endswith(".md") and name not in SKIP_NAMES:
-                        rel = f"{folder}/{name}"
-                        found.append(ContentFile(index, root, rel, *classify(rel)))
+                    if not name.endswith(".md") or name in SKIP_NAMES:
+                        continue
+                    full = os.path.join(dirpath, name)
+                    if os.path.islink(full) and _refuse(full, root, refused, folder=False):
+                        continue
+                    rel = f"{folder}/{name}"
+                    found.append(ContentFile(index, root, rel, *classify(rel)))
     return found
+
+
+def _refuse(link: str, root: Path, refused: list[Problem] | None, folder: bool) -> bool:
+    """Return True (reporting it in `refused`) if a symbolic link leads outside `root`."""
+    target = os.path.realpath(link)
+    inside = target.startswith(str(root) + os.sep)
+    exists = os.path.isdir(target) if folder else os.path.isfile(target)
+    if inside and exists:
+        return False
+    if folder and inside:
+        return True  # a dangling folder link holds nothing to load or report
+    if refused is not None:
+        what = "folder" if folder else "file"
+        where = "outside the content root" if exists else "which does not exist"
+        refused.append(
+            Problem(
+                display_path(link),
+                0 if folder else 1,
+                "E108",
+                f"the {what} is a symbolic link to {display_path(target)}, {where}: it is "
+                f"not loaded; put the {what} itself in the content root (or list the other "
+                "root in CONTENT_ROOTS) and delete the link",
+            )
+        )
+    return True
 
 
 def root_of(path: Path) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .rubrics import (
     parse_competency,
     parse_loop,
     parse_scale,
+    parse_tags,
     parse_topics,
 )
 from .source import read_source
@@ -50,6 +52,9 @@ def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
             continue
         if f.kind == "topics":
             catalog.topics.update(parse_topics(src, problems))
+            continue
+        if f.kind == "tags":
+            catalog.tags.update(parse_tags(src, problems))
             continue
         item = RUBRIC_PARSERS[f.kind](src, problems)
         if item is None:
@@ -201,12 +206,15 @@ def lint(
     roots = [Path(r).resolve() for r in roots]
     problems: list[Problem] = []
     targets: list[Path] = []
+    links: list[Path] = []
     for p in paths or []:
         p = Path(p)
-        if not p.exists():
+        if not (p.exists() or p.is_symlink()):
             problems.append(Problem(str(p), 0, "E103", "no such file or folder: check the path"))
             continue
-        root = root_of(p)
+        # A symbolic link belongs to the root it sits in, wherever (if anywhere) it leads.
+        link = p.parent.resolve() / p.name if p.is_symlink() else None
+        root = (link and root_of(link.parent)) or root_of(p)
         if root is None:
             problems.append(
                 Problem(
@@ -219,14 +227,25 @@ def lint(
             continue
         if root not in roots:
             roots.append(root)
+        if link is not None:
+            links.append(link)
         targets.append(p.resolve())
-    universe = discover(roots)
+    refused: list[Problem] = []
+    universe = discover(roots, refused)
     if paths:
         focus = {
             f.key for f in universe if any(f.path == t or t in f.path.parents for t in targets)
         }
+        refused_links = set()
+        for problem in refused:
+            link = Path(os.path.abspath(problem.path))
+            if any(link == t or t in link.parents for t in targets + links):
+                problems.append(problem)
+                refused_links.add(link)
         for t in targets:
             if t.is_file() and not any(f.path == t for f in universe):
+                if any(link.resolve() == t for link in refused_links):
+                    continue  # reported above as a symbolic link leading out of the root
                 problems.append(
                     Problem(
                         display_path(t),
@@ -236,7 +255,8 @@ def lint(
                     )
                 )
     else:
-        focus = None
+        focus, refused_links = None, set()
+        problems.extend(refused)
     catalog, catalog_problems = build_catalog(universe)
     problems.extend(p for p in catalog_problems if _in_focus(p, universe, focus))
     entries = []
@@ -250,7 +270,7 @@ def lint(
         if entry is not None:
             entries.append((by_key[key], entry))
     problems.extend(cross_check(entries, focus))
-    checked = len(universe) if focus is None else len(focus)
+    checked = len(universe) + len(refused) if focus is None else len(focus) + len(refused_links)
     return sorted(set(problems)), checked
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 # Each rule: code -> (name, one-line summary). The code's first letter is the
-# severity: E blocks a load and fails lint, W is reported but does not fail.
+# severity: E blocks a load and fails lint, W is reported but does not fail lint
+# (unless `lint --strict`). A warning in DRAFT_ONLY also blocks a load.
 # CONTRIBUTING.md documents every code (tests/test_docs.py checks it).
 RULES: dict[str, tuple[str, str]] = {
     "E101": ("not-utf8", "the file is not valid UTF-8 text"),
@@ -15,6 +16,7 @@ RULES: dict[str, tuple[str, str]] = {
     "E105": ("yaml-syntax", "the front matter is not valid YAML"),
     "E106": ("front-matter-not-mapping", "the front matter is not a mapping of fields"),
     "E107": ("yaml-alias", "the front matter uses YAML anchors/aliases or is too deeply nested"),
+    "E108": ("symlink", "a symbolic link leads outside the content root (or nowhere)"),
     "E201": ("missing-field", "a required field is missing"),
     "E202": ("wrong-type", "a field has the wrong type"),
     "E203": ("bad-id", "an id is not a lowercase slug"),
@@ -36,12 +38,16 @@ RULES: dict[str, tuple[str, str]] = {
     "W201": ("unknown-field", "a front matter field is not part of the format"),
     "W202": ("id-filename-mismatch", "the file name is not <id>.md"),
     "W203": ("duplicate-value", "a list field repeats a value"),
+    "W204": ("unknown-tag", "a tag is not in the vocabulary in rubrics/tags.md"),
     "W301": ("few-probes", "only two follow-up probes; the bank's bar is three"),
     "W302": ("bar-extra-level", "the bar names a level the question does not list"),
     "W303": ("unknown-section", "a section heading is not part of the format"),
     "W304": ("placeholder", "scaffold placeholder text (TODO:) is still in the file"),
     "W401": ("near-duplicate", "two questions have very similar prompts"),
 }
+
+# Warnings that are fine in a draft but never in the bank: `load` refuses a file with one.
+DRAFT_ONLY = frozenset({"W304"})
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +65,11 @@ class Problem:
         return "error" if self.code.startswith("E") else "warning"
 
     @property
+    def blocks_load(self) -> bool:
+        """Return True if `load` refuses the content while this problem is in it."""
+        return self.severity == "error" or self.code in DRAFT_ONLY
+
+    @property
     def name(self) -> str:
         """Return the rule's short name, e.g. "missing-field"."""
         return RULES[self.code][0]
@@ -72,6 +83,11 @@ class Problem:
         return {**asdict(self), "severity": self.severity, "name": self.name}
 
 
-def has_errors(problems) -> bool:
-    """Return True if any problem is an error."""
-    return any(p.code.startswith("E") for p in problems)
+def has_errors(problems, strict: bool = False) -> bool:
+    """Return True if any problem is an error (with `strict`, if there is any problem)."""
+    return any(strict or p.code.startswith("E") for p in problems)
+
+
+def blocks_load(problems) -> bool:
+    """Return True if any problem keeps the content out of the bank."""
+    return any(p.blocks_load for p in problems)

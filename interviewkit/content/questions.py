@@ -201,6 +201,16 @@ def parse_question(
                     f"tag {tag!r} must be a lowercase slug of letters, digits and hyphens",
                 )
             )
+        elif catalog.tags and tag not in catalog.tags:
+            problems.append(
+                Problem(
+                    path,
+                    src.line_of("tags", i),
+                    "W204",
+                    f"tag {tag!r} is not in rubrics/tags.md{_suggest(tag, catalog.tags)}: "
+                    "use a listed tag, or add this one there with its meaning",
+                )
+            )
     if "minutes" in v and not MIN_MINUTES <= v["minutes"] <= MAX_MINUTES:
         problems.append(
             Problem(

@@ -58,6 +58,7 @@ class Catalog:
     competencies: dict[str, Competency] = field(default_factory=dict)
     loops: dict[str, LoopTemplate] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def _need(src: Source, fields: dict, name: str, problems, kind=str, where=None, line=None):
@@ -207,21 +208,35 @@ def parse_loop(src: Source, problems: list[Problem]) -> LoopTemplate | None:
 
 def parse_topics(src: Source, problems: list[Problem]) -> dict[str, str]:
     """Check and return the topic list: id -> title."""
-    topics = {}
-    for i, item in enumerate(_need(src, src.fields, "topics", problems, list) or []):
-        line = src.line_of("topics", i)
+    return _parse_vocabulary(src, problems, "topics", "title", "topic")
+
+
+def parse_tags(src: Source, problems: list[Problem]) -> dict[str, str]:
+    """Check and return the tag vocabulary: id -> meaning."""
+    return _parse_vocabulary(src, problems, "tags", "meaning", "tag")
+
+
+def _parse_vocabulary(src, problems, name: str, text: str, one: str) -> dict[str, str]:
+    """Return a list field of `{id, <text>}` mappings as id -> text, reporting bad items."""
+    found = {}
+    for i, item in enumerate(_need(src, src.fields, name, problems, list) or []):
+        line = src.line_of(name, i)
         if not (
             isinstance(item, dict)
             and isinstance(item.get("id"), str)
             and SLUG_RE.match(item["id"])
-            and isinstance(item.get("title"), str)
+            and isinstance(item.get(text), str)
         ):
             problems.append(
-                Problem(src.path, line, "E501", "each topic needs a slug `id` and a `title`")
+                Problem(src.path, line, "E501", f"each {one} needs a slug `id` and a `{text}`")
             )
             continue
-        topics[item["id"]] = item["title"]
-    return topics
+        if item["id"] in found:
+            problems.append(
+                Problem(src.path, line, "W203", f"{one} {item['id']!r} is listed twice: remove one")
+            )
+        found[item["id"]] = item[text]
+    return found
 
 
 def check_catalog(catalog: Catalog, problems: list[Problem]) -> None:
