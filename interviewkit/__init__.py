@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .instance import ensure_secret_key
+from .instance import ensure_private_folder, ensure_secret_key
 
 # The repository checkout this package lives in: its questions/ and rubrics/ are the
 # default content root.
@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     app.config["CONTENT_ROOTS"] = _as_list(app.config["CONTENT_ROOTS"])
-    os.makedirs(app.instance_path, exist_ok=True)
+    ensure_private_folder(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 

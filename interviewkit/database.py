@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from .extensions import db, migrate
+from .instance import make_sqlite_private
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -41,8 +42,16 @@ def configure(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            _keep_private(engine)
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
+
+
+def _keep_private(engine: Engine) -> None:
+    # The app database holds every scorecard: 0600 before SQLite makes -wal/-shm from it.
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        event.listen(engine, "connect", lambda *_: make_sqlite_private(path), insert=True)
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
