@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         PORT=5000,
         WORKERS=2,
         LOGIN_RATE_LIMIT="10 per minute",
+        SET_PASSWORD_LINK_HOURS=48,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,

@@ -75,15 +75,36 @@ def create_user_command(email, name, role):
     """Create a user; the password is asked for, or read from standard input if piped."""
     from .setup import UserError, create_user
 
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password("Password")
     try:
         user = create_user(email, name, role, password)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.role} {user.email}")
+
+
+@click.command("set-password")
+@click.argument("email")
+@with_appcontext
+def set_password_command(email):
+    """Set a user's password (a lost one); asks twice, or reads standard input if piped."""
+    from .setup import UserError, find_user, set_user_password
+
+    try:
+        find_user(email)  # say so before asking for a password
+        password = _read_password("New password")
+        user = set_user_password(email, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Password set for {user.email}; every browser they were signed in on is signed out."
+    )
+
+
+def _read_password(label: str) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(label, hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @click.command("backup")
@@ -273,6 +294,7 @@ COMMANDS = [
     load_command,
     new_question_command,
     create_user_command,
+    set_password_command,
     backup_command,
     serve_command,
 ]

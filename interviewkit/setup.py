@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from .auth.forms import MIN_PASSWORD
+from .auth.reset import set_password
 from .extensions import db
 from .models import Role, User, audit
 from .passwords import hash_password
@@ -44,8 +45,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
         raise UserError(f"{email!r} is not a valid email address: {exc}") from None
     if role not in {r.value for r in Role}:
         raise UserError(f"role must be one of {', '.join(r.value for r in Role)}")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if db.session.execute(select(User).where(func.lower(User.email) == email)).first():
         raise UserError(f"a user with email {email} already exists")
     user = User(
@@ -54,6 +54,33 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     db.session.add(user)
     db.session.flush()
     audit(None, "user_created", user, role=role, via="cli")
+    db.session.commit()
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def find_user(email: str) -> User:
+    """Return the user with this email (any case); raise UserError if there is none."""
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise UserError(
+            f"no user has the email {email}: check the spelling, or list users on the "
+            "Admin page (create one with `interviewkit create-user`)"
+        )
+    return user
+
+
+def set_user_password(email: str, password: str) -> User:
+    """Set a user's password, sign them out everywhere and audit it (for a lost password)."""
+    user = find_user(email)
+    _check_password(password)
+    set_password(user, password, None, via="cli")
     db.session.commit()
     return user
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, AuthActions, make_app
+from werkzeug.security import check_password_hash
+
+from interviewkit.extensions import db
+from interviewkit.models import AuditEvent, User
 
 
 def _mode(path) -> int:
@@ -41,3 +46,70 @@ def test_instance_folder_and_sqlite_files_are_private(tmp_path, existing):
     assert {"interviewkit.db", "interviewkit.db-wal", "interviewkit.db-shm"} <= set(files)
     assert _mode(instance) == 0o700
     assert modes == {name: 0o600 for name in files}, modes
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(client, auth, users):
+    """Sign the test client in as the admin."""
+    assert auth.login(users["admin"]).status_code == 302
+    return client
+
+
+def _user(app, email) -> User:
+    with app.app_context():
+        return db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+
+
+def test_a_new_user_without_a_password_gets_a_link_not_an_empty_password(app, admin):
+    # Regression: an empty password said "Created" and stored the hash of "".
+    response = admin.post(
+        "/admin/users/new",
+        data={"name": "Nia New", "email": "nia@example.com", "role": "interviewer", "active": "y"},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "has no password yet" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    link = re.search(r'value="http://localhost(/set-password/[^"]+)"', page).group(1)
+    user = _user(app, "nia@example.com")
+    assert not check_password_hash(user.password_hash, "")
+    newcomer = app.test_client()
+    assert AuthActions(newcomer).login("nia@example.com", "").status_code != 302
+    data = {"new": "nia's own passphrase", "confirm": "nia's own passphrase"}
+    assert newcomer.post(link, data=data).status_code == 302
+    assert AuthActions(newcomer).login("nia@example.com", "nia's own passphrase").status_code == 302
+
+
+def test_a_new_user_with_a_password_can_sign_in(app, admin):
+    data = {"name": "Pat", "email": "pat@example.com", "role": "interviewer", "active": "y"}
+    response = admin.post("/admin/users/new", data={**data, "password": "pat's passphrase"})
+    assert response.status_code == 302
+    other = app.test_client()
+    assert AuthActions(other).login("pat@example.com", "pat's passphrase").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "Eve\tAdmin"), ("name", "Eve\x85"), ("email", "eve\n@example.com")],
+    ids=["tab-in-name", "c1-in-name", "newline-in-email"],
+)
+def test_user_names_and_emails_are_one_line(app, admin, field, value):
+    data = {"name": "Eve", "email": "eve@example.com", "role": "interviewer", "password": PASSWORD}
+    response = admin.post("/admin/users/new", data={**data, field: value})
+    assert response.status_code == 200
+    assert "control character" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(User).filter_by(name="Eve")).first() is None
+
+
+def test_making_a_set_password_link_is_audited(app, admin, users):
+    lead = _user(app, users["hiring_lead"])
+    response = admin.post(f"/admin/users/{lead.id}/set-password-link")
+    assert response.status_code == 200
+    assert "/set-password/" in response.get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.execute(db.select(AuditEvent.action)).scalars().all()
+    assert "set_password_link_issued" in actions

@@ -23,6 +23,9 @@ MATRIX = [
     ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302)),
     ("auth.change_password", "GET", "/account/password", (LOGIN, 200, 200, 200)),
     ("auth.change_password", "POST", "/account/password", (LOGIN, 200, 200, 200)),
+    # the token is the credential: anyone may open a link; a bad one is gone (410)
+    ("auth.set_password_from_link", "GET", "/set-password/not-a-token", (410, 410, 410, 410)),
+    ("auth.set_password_from_link", "POST", "/set-password/not-a-token", (410, 410, 410, 410)),
     ("browse.search", "GET", "/bank/?q=index", (LOGIN, 200, 200, 200)),
     ("browse.question", "GET", "/bank/questions/{question}", (LOGIN, 200, 200, 200)),
     ("admin.users", "GET", "/admin/users", (LOGIN, 403, 403, 200)),
@@ -31,6 +34,12 @@ MATRIX = [
     ("admin.edit_user", "GET", "/admin/users/{user}", (LOGIN, 403, 403, 200)),
     # an empty POST to an edit form keeps the stored values: a no-op save
     ("admin.edit_user", "POST", "/admin/users/{user}", (LOGIN, 403, 403, 302)),
+    (
+        "admin.set_password_link",
+        "POST",
+        "/admin/users/{user}/set-password-link",
+        (LOGIN, 403, 403, 200),
+    ),
     ("candidates.index", "GET", "/candidates", (LOGIN, 403, 200, 200)),
     ("candidates.new", "GET", "/candidates/new", (LOGIN, 403, 200, 200)),
     ("candidates.new", "POST", "/candidates/new", (LOGIN, 403, 200, 200)),

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from ..auth.forms import MIN_PASSWORD
 from ..extensions import db
 from ..models import Role, User
+from ..text import SingleLine
 
 ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 
@@ -23,10 +24,11 @@ ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 class UserForm(FlaskForm):
     """A user's name, email, role and whether the account is active."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), SingleLine()])
+    email = EmailField("Email", validators=[DataRequired(), SingleLine(), Email(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active", default=True)
+    # Optional: a new user without one gets a one-time set-password link to pass on.
     password = PasswordField(
         "Password",
         validators=[
@@ -42,13 +44,10 @@ class UserForm(FlaskForm):
 
     def validate_email(self, field):
         """Refuse an email another user already has."""
+        if field.errors:
+            return  # e.g. a control character, which PostgreSQL would refuse to compare
         existing = db.session.execute(
             select(User).where(func.lower(User.email) == field.data.strip().lower())
         ).scalar_one_or_none()
         if existing is not None and existing is not self.user:
             raise ValidationError("Another user already has this email.")
-
-    def validate_password(self, field):
-        """Require a password for a new user."""
-        if self.user is None and not field.data:
-            raise ValidationError("A new user needs a password.")

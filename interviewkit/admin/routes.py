@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.reset import has_password, link_hours, make_link_token, unusable_password_hash
 from ..extensions import db
 from ..models import Role, User, audit
 from ..passwords import hash_password
@@ -28,20 +29,26 @@ def new_user():
     """Create a user."""
     form = UserForm()
     if form.validate_on_submit():
+        password = form.password.data
         user = User(
             name=form.name.data.strip(),
             email=form.email.data.strip().lower(),
             role=form.role.data,
             active=form.active.data,
-            password_hash=hash_password(form.password.data),
+            # No password typed: none is set (not the hash of ""); the admin gets a link.
+            password_hash=hash_password(password) if password else unusable_password_hash(),
         )
         db.session.add(user)
         db.session.flush()
-        audit(current_user, "user_created", user, role=user.role)
+        how = "set" if password else "link"
+        audit(current_user, "user_created", user, role=user.role, password=how)
         db.session.commit()
-        flash(f"Created {user.name}.", "info")
+        if not password and user.active:
+            return _link_page(user, created=True)
+        later = "" if password else " No password yet: activate it, then make a set-password link."
+        flash(f"Created {user.name}.{later}", "info")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return _form_page(form, None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -55,7 +62,7 @@ def edit_user(user_id: int):
             not form.active.data or form.role.data != Role.ADMIN.value
         ):
             form.role.errors.append("You cannot remove your own admin role or disable yourself.")
-            return render_template("admin/user_form.html", form=form, user=user), 400
+            return _form_page(form, user), 400
         changes = {}
         for field in ("name", "role", "active"):
             new = getattr(form, field).data
@@ -77,4 +84,37 @@ def edit_user(user_id: int):
         db.session.commit()
         flash(f"Saved {user.name}.", "info")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return _form_page(form, user)
+
+
+@bp.post("/users/<int:user_id>/set-password-link")
+@roles_required(Role.ADMIN)
+def set_password_link(user_id: int):
+    """Make a one-time, expiring set-password link for a user and show it to the admin."""
+    user = db.get_or_404(User, user_id, description="No user with that id.")
+    if not user.active:
+        flash(f"{user.name} is disabled: tick Active and save first, then make the link.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    audit(current_user, "set_password_link_issued", user)
+    db.session.commit()
+    return _link_page(user, created=False)
+
+
+def _form_page(form: UserForm, user: User | None) -> str:
+    password = user is not None and has_password(user)
+    return render_template("admin/user_form.html", form=form, user=user, has_password=password)
+
+
+def _link_page(user: User, *, created: bool):
+    link = url_for("auth.set_password_from_link", token=make_link_token(user), _external=True)
+    response = make_response(
+        render_template(
+            "admin/set_password_link.html",
+            user=user,
+            link=link,
+            hours=link_hours(),
+            created=created,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

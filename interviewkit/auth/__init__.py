@@ -1,4 +1,4 @@
-"""Signing in and out, and changing one's own password."""
+"""Signing in and out, changing one's own password, and setting one from a link."""
 
 from flask import Blueprint
 

@@ -1,8 +1,10 @@
-"""Forms for signing in and changing a password."""
+"""Forms for signing in, changing a password and setting one from a link."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..text import SingleLine
 
 MIN_PASSWORD = 12
 
@@ -10,15 +12,14 @@ MIN_PASSWORD = 12
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), SingleLine()])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Sign in")
 
 
-class PasswordForm(FlaskForm):
-    """The current password and a new one, twice."""
+class NewPasswordForm(FlaskForm):
+    """A new password, twice."""
 
-    current = PasswordField("Current password", validators=[DataRequired()])
     new = PasswordField(
         "New password",
         validators=[
@@ -29,4 +30,11 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again", validators=[EqualTo("new", message="The two passwords differ.")]
     )
+    submit = SubmitField("Set password")
+
+
+class PasswordForm(NewPasswordForm):
+    """The current password and a new one, twice."""
+
+    current = PasswordField("Current password", validators=[DataRequired()])
     submit = SubmitField("Change password")

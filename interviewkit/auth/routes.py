@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -14,7 +23,8 @@ from ..models import User, audit
 from ..passwords import hash_password
 from ..security import end_session, login_required, revoke_all, start_session
 from . import bp
-from .forms import LoginForm, PasswordForm
+from .forms import LoginForm, NewPasswordForm, PasswordForm
+from .reset import LinkError, link_hours, set_password, user_for_link_token
 
 # A real scrypt hash to check against when the email is unknown, so both failures take
 # the same time and the response does not reveal which accounts exist.
@@ -96,3 +106,24 @@ def change_password():
             flash("Password changed. Other browsers have been signed out.", "info")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password_from_link(token: str):
+    """Set a password from a one-time link an admin passed on; other sessions end."""
+    try:
+        user = user_for_link_token(token)
+    except LinkError as exc:
+        response = make_response(render_template("auth/set_password.html", problem=str(exc)), 410)
+    else:
+        form = NewPasswordForm()
+        if form.validate_on_submit():
+            set_password(user, form.new.data, None, via="link")
+            db.session.commit()
+            flash("Your password is set. Sign in with it now.", "info")
+            return redirect(url_for("auth.login"))
+        response = make_response(
+            render_template("auth/set_password.html", form=form, user=user, hours=link_hours())
+        )
+    response.headers["Cache-Control"] = "no-store"  # the page's address is a credential
+    return response
