@@ -27,9 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         HOST="127.0.0.1",
         PORT=5000,
         WORKERS=2,
+        # Failed sign-ins only, per account; per address too unless LOGIN_ADDRESS_RATE_LIMIT
+        # says otherwise (auth/throttle.py explains the design).
         LOGIN_RATE_LIMIT="10 per minute",
+        LOGIN_ADDRESS_RATE_LIMIT=None,
         SET_PASSWORD_LINK_HOURS=48,
         RATELIMIT_STORAGE_URI="memory://",
+        # Two apps sharing one Redis must not share counters: `init` writes a unique one.
+        RATELIMIT_KEY_PREFIX="interviewkit",
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

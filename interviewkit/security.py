@@ -53,9 +53,25 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
 
 
+# Endpoints that only ever answer JSON: their errors are JSON too, whatever Accept says.
+JSON_ENDPOINTS = {"kit.save", "kit.state", "kit.token"}
+
+
 def wants_json() -> bool:
     """Return True for the kit's background requests, which expect JSON, not pages."""
-    return request.is_json or request.accept_mimetypes.best == "application/json"
+    return (
+        request.endpoint in JSON_ENDPOINTS
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def json_body():
+    """Return the request's JSON, or None if it is not JSON or not UTF-8.
+
+    Depth was checked before the view (inputs.check_request), so this never recurses.
+    """
+    return request.get_json(silent=True)
 
 
 def unauthorized():
@@ -160,9 +176,10 @@ def security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.endpoint != "static" and (
-        current_user.is_authenticated or request.endpoint in (None, "auth.login")
-    ):
+    if request.endpoint != "static":
+        # Every page but static files: never kept by a browser or a proxy. Deciding by
+        # "signed in" would load the user here, after the view, where a busy database
+        # could turn a clean 503 into a 500.
         response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"

@@ -9,7 +9,6 @@ checked here before it reaches either database, and both behave the same.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from wtforms.validators import ValidationError
 
@@ -17,16 +16,12 @@ from wtforms.validators import ValidationError
 _CONTROL_MULTI = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # In a single-line field (a name, an email, a title) no control character belongs at all.
 _CONTROL_SINGLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class TextError(ValueError):
-    """A text that cannot be stored; the message says what to change."""
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def problem(value: str, *, multiline: bool) -> str | None:
     """Return what is wrong with a text for storage, or None if it can be stored."""
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         return (
             "contains a broken character (half of a surrogate pair), often from a bad "
             "copy and paste: retype the last characters you pasted"
@@ -41,12 +36,15 @@ def problem(value: str, *, multiline: bool) -> str | None:
 
 
 def clean_note(value: str) -> str:
-    """Return a note ready to store (NFC, newlines as \\n); raise TextError if it cannot be."""
+    """Return a note as it can be stored on every database, dropping nothing visible.
+
+    An autosaved note is never refused for an invisible character, since the interviewer
+    could not find it to remove it: control characters (NUL included) are dropped, a lone
+    surrogate becomes U+FFFD (the replacement character), and newlines become \\n.
+    """
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    reason = problem(value, multiline=True)
-    if reason:
-        raise TextError(reason)
-    return unicodedata.normalize("NFC", value)
+    value = _CONTROL_MULTI.sub("", value)
+    return SURROGATE.sub("\ufffd", value)
 
 
 class SingleLine:

@@ -210,3 +210,154 @@ def test_a_sign_in_expires_after_a_working_day(app, client, auth, users):
         db.session.commit()
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+# -- sign-in limits count failures only (issue 8, items 12 and 15) ---------------------------
+
+
+def _limited_app(tmp_path, database_url, limit="3 per minute"):
+    from interviewkit.setup import create_user
+
+    app = make_app(tmp_path / "limits", database_url, LOGIN_RATE_LIMIT=limit)
+    with app.app_context():
+        for email, name, role in [
+            ("lead@example.com", "Lee Lead", "hiring_lead"),
+            ("ivan@example.com", "Ivan Interviewer", "interviewer"),
+            ("iris@example.com", "Iris Interviewer", "interviewer"),
+        ]:
+            create_user(email, name, role, PASSWORD)
+    return app
+
+
+def _client(app, address="10.0.0.1"):
+    """Return a new browser (no cookies) at an address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _fail(client, email, times=1):
+    codes = {client.post("/login", data={"email": email, "password": "wrong!"}).status_code}
+    for _ in range(times - 1):
+        codes.add(client.post("/login", data={"email": email, "password": "wrong!"}).status_code)
+    return codes
+
+
+def test_a_good_sign_in_does_not_count(tmp_path, database_url):
+    # Regression: every attempt counted, so the fourth sign-in in a minute got 429.
+    app = _limited_app(tmp_path, database_url)
+    client = _client(app)
+    for _ in range(5):
+        assert AuthActions(client).login("ivan@example.com").status_code == 302
+        AuthActions(client).logout()
+
+
+def test_the_next_person_signs_in_after_others_failed_at_the_same_address(tmp_path, database_url):
+    # Regression: one office behind one address shared 10 attempts a minute.
+    app = _limited_app(tmp_path, database_url, limit="10 per minute")
+    assert _fail(_client(app), "iris@example.com", times=9) == {401}
+    for _ in range(3):
+        assert AuthActions(_client(app)).login("lead@example.com").status_code == 302
+    assert AuthActions(_client(app)).login("ivan@example.com").status_code == 302
+
+
+def test_failures_still_get_429_after_the_limit(tmp_path, database_url):
+    app = _limited_app(tmp_path, database_url)
+    client = _client(app)
+    assert _fail(client, "ivan@example.com", times=3) == {401}
+    assert _fail(client, "ivan@example.com") == {429}
+    # No oracle: once blocked, the right password gets the same 429.
+    assert AuthActions(client).login("ivan@example.com").status_code == 429
+
+
+def test_one_address_trying_many_accounts_is_limited(tmp_path, database_url):
+    app = _limited_app(tmp_path, database_url)
+    client = _client(app, "10.9.9.9")
+    for email in ("a@example.com", "b@example.com", "iris@example.com"):
+        assert _fail(client, email) == {401}
+    assert _fail(_client(app, "10.9.9.9"), "lead@example.com") == {429}
+    assert _fail(_client(app, "10.1.1.1"), "lead@example.com") == {401}  # another address
+
+
+def test_guessing_an_account_does_not_lock_its_owner_out(tmp_path, database_url):
+    # Regression: the per-email limit counted anyone's failures, so anyone who knew the
+    # lead's email could keep her out.
+    app = _limited_app(tmp_path, database_url)
+    lead = _client(app, "10.0.0.7")
+    assert AuthActions(lead).login("lead@example.com").status_code == 302
+    AuthActions(lead).logout()
+    for i in range(5):  # from many addresses, so only the account limit applies
+        _fail(_client(app, f"192.0.2.{i}"), "lead@example.com")
+    assert _fail(_client(app, "192.0.2.99"), "lead@example.com") == {429}
+    # A browser new to the account waits; the lead's own browser gets in.
+    assert AuthActions(_client(app, "192.0.2.98")).login("lead@example.com").status_code == 429
+    assert AuthActions(lead).login("lead@example.com").status_code == 302
+
+
+def test_a_known_browser_passes_a_limit_others_exhausted_at_its_address(tmp_path, database_url):
+    app = _limited_app(tmp_path, database_url)
+    ivan = _client(app)
+    assert AuthActions(ivan).login("ivan@example.com").status_code == 302
+    AuthActions(ivan).logout()
+    _fail(_client(app), "nobody@example.com", times=3)
+    assert AuthActions(_client(app)).login("iris@example.com").status_code == 429
+    assert AuthActions(ivan).login("ivan@example.com").status_code == 302
+
+
+def test_a_known_browser_is_limited_too(tmp_path, database_url):
+    app = _limited_app(tmp_path, database_url)
+    ivan = _client(app)
+    assert AuthActions(ivan).login("ivan@example.com").status_code == 302
+    AuthActions(ivan).logout()
+    assert _fail(ivan, "ivan@example.com", times=3) == {401}
+    assert AuthActions(ivan).login("ivan@example.com").status_code == 429
+    # Its mistakes were its own: the account and the address are not limited.
+    assert AuthActions(_client(app)).login("ivan@example.com").status_code == 302
+
+
+def test_a_password_change_ends_a_browsers_standing(tmp_path, database_url):
+    from interviewkit.setup import set_user_password
+
+    app = _limited_app(tmp_path, database_url)
+    thief = _client(app, "203.0.113.5")
+    assert AuthActions(thief).login("ivan@example.com").status_code == 302
+    with app.app_context():
+        set_user_password("ivan@example.com", "a brand new passphrase")
+    # The thief's browser is new to the account again: it shares the account's limit.
+    _fail(_client(app, "198.51.100.1"), "ivan@example.com", times=3)
+    assert _fail(thief, "ivan@example.com") == {429}
+
+
+@pytest.mark.parametrize("email", ["ivan\t@example.com", "ivan\n@example.com"])
+def test_the_sign_in_email_is_one_line(client, users, email):
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "control character" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_the_sign_in_email_is_refused_not_a_crash(client, users):
+    # PostgreSQL refuses a NUL in a query: the answer says what is wrong instead of a 500.
+    response = client.post("/login", data={"email": "ivan@example.com\x00", "password": "x"})
+    assert response.status_code in (200, 400)
+    assert "control character" in response.get_data(as_text=True)
+
+
+def test_two_apps_on_one_redis_keep_their_own_counters(tmp_path, database_url):
+    uri = _redis_url()
+    counted = make_app(
+        tmp_path / "one",
+        database_url,
+        LOGIN_RATE_LIMIT="2 per minute",
+        RATELIMIT_STORAGE_URI=uri,
+        RATELIMIT_KEY_PREFIX=f"ik-a-{uuid.uuid4().hex}",
+    ).test_client()
+    _fail(counted, "a@example.com", times=2)
+    assert _fail(counted, "a@example.com") == {429}
+    other = make_app(
+        tmp_path / "two",
+        database_url,
+        LOGIN_RATE_LIMIT="2 per minute",
+        RATELIMIT_STORAGE_URI=uri,
+        RATELIMIT_KEY_PREFIX=f"ik-b-{uuid.uuid4().hex}",
+    ).test_client()
+    assert _fail(other, "a@example.com") == {401}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -9,8 +10,8 @@ import pytest
 from conftest import PASSWORD, app_with_bank, seed_two_interviewer_loop
 
 from interviewkit.extensions import db
-from interviewkit.kit.service import merge_texts
-from interviewkit.models import LoopSession, Scorecard, User, utcnow
+from interviewkit.kit.service import KEEP_REVISIONS, merge_texts
+from interviewkit.models import KitRevision, LoopSession, Scorecard, User, utcnow
 
 
 @pytest.mark.parametrize(
@@ -119,44 +120,59 @@ def test_scores_and_their_validation(world):
     assert ivan.get(f"/kit/{sid}/state").json["scores"][str(q)]["value"] == 3
 
 
+def _item(key="general", value="x", base=0, save_id="abcdefgh"):
+    return {"key": key, "value": value, "base": base, "save_id": save_id}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (_item(save_id="short"), "save_id"),
+        (_item(key="secret"), "unknown field"),
+        (_item(key="notes:999999"), "no such question"),
+        (_item(key="notes:99999999999999999999999999"), "unknown field"),
+        (_item(key="score:999999", value=2), "no such question"),
+        (_item(key="score:99999999999999999999999999", value=2), "unknown field"),
+        (_item(key="evidence:security"), "does not score that competency"),
+        (_item(value="x" * 100_001), "the limit is 100,000"),
+        (_item(value=["x"]), "must be text"),
+        (_item(base="0"), "base version"),
+        (_item(base=2**70), "base version"),
+        (_item(key=None), "needs a key"),
+        ("not an object", "each item is an object"),
+    ],
+)
+def test_a_bad_item_is_refused_alone_and_the_others_save(world, bad, message):
+    """Regression (issue 8.2): one bad item made the server refuse or fail the whole batch."""
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid, q = ids["ivan_session"], ids["ivan_q"][0]
+    good = [
+        item("general", "Good general note", save_id="goodgen1"),
+        item(f"notes:{q}", "Good question note", save_id="goodnote1"),
+        item(f"score:{q}", 3, save_id="goodscore1"),
+    ]
+    r = ivan.post(f"/kit/{sid}/save", json={"items": [good[0], bad, *good[1:]]})
+    assert r.status_code == 200
+    statuses = [res["status"] for res in r.json["results"]]
+    assert statuses == ["saved", "refused", "saved", "saved"]
+    assert message in r.json["results"][1]["message"]
+    state = ivan.get(f"/kit/{sid}/state").json
+    assert state["texts"]["general"]["value"] == "Good general note"
+    assert state["texts"][f"notes:{q}"]["value"] == "Good question note"
+    assert state["scores"][str(q)]["value"] == 3
+
+
 @pytest.mark.parametrize(
     ("payload", "code", "message"),
     [
-        (
-            {"items": [{"key": "general", "value": "x", "base": 0, "save_id": "short"}]},
-            422,
-            "save_id",
-        ),
-        (
-            {"items": [{"key": "secret", "value": "x", "base": 0, "save_id": "abcdefgh"}]},
-            422,
-            "unknown field",
-        ),
-        (
-            {"items": [{"key": "notes:999999", "value": "x", "base": 0, "save_id": "abcdefgh"}]},
-            422,
-            "no such question",
-        ),
-        (
-            {"items": [{"key": "score:999999", "value": 2, "base": 0, "save_id": "abcdefgh"}]},
-            422,
-            "no such question",
-        ),
-        (
-            {
-                "items": [
-                    {"key": "general", "value": "x" * 100_001, "base": 0, "save_id": "abcdefgh"}
-                ]
-            },
-            422,
-            "at most",
-        ),
         ({"items": []}, 422, "1 to 200"),
         ({"nothing": True}, 422, "1 to 200"),
+        ({"items": [_item()] * 201}, 422, "1 to 200"),
         (["not", "an", "object"], 400, "JSON object"),
     ],
 )
-def test_bad_saves_are_refused_with_a_reason(world, payload, code, message):
+def test_a_bad_batch_is_refused_with_a_reason(world, payload, code, message):
     app, ids = world
     ivan = signed_in(app, "ivan@example.com")
     r = ivan.post(f"/kit/{ids['ivan_session']}/save", json=payload)
@@ -164,13 +180,79 @@ def test_bad_saves_are_refused_with_a_reason(world, payload, code, message):
     assert message in r.json["message"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("x \udcff y", "x \ufffd y"),  # a lone surrogate (a bad paste): replaced, not a 500
+        ("before\x00after", "beforeafter"),  # NUL: PostgreSQL refuses it, so neither keeps it
+        ("bell\x07 and tab\t", "bell and tab\t"),
+        ("windows\r\nline", "windows\nline"),
+        ("emoji \U0001f600 and accents é", "emoji \U0001f600 and accents é"),
+    ],
+)
+def test_odd_characters_in_notes_are_stored_the_same_on_every_database(world, typed, stored):
+    """Regression (issue 8.2): a surrogate gave 500 on both databases, a NUL on PostgreSQL."""
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    body = json.dumps({"items": [item("general", typed, save_id="oddchars1")]})
+    r = ivan.post(f"/kit/{sid}/save", data=body, content_type="application/json")
+    assert r.status_code == 200
+    assert r.json["results"][0]["status"] == "saved"
+    assert ivan.get(f"/kit/{sid}/state").json["texts"]["general"]["value"] == stored
+
+
+def test_a_merge_never_passes_the_size_limit(world):
+    """Regression (issue 8.3): 10 conflicting 99,000-character items left a 990,011-character
+    note."""
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    items = [
+        item("general", f"{n}" + "x" * 99_000, base=0, save_id=f"bigmerge{n:02d}")
+        for n in range(10)
+    ]
+    r = ivan.post(f"/kit/{sid}/save", json={"items": items})
+    assert r.status_code == 200
+    statuses = [res["status"] for res in r.json["results"]]
+    assert statuses[0] == "saved" and set(statuses[1:]) == {"refused"}
+    assert "100,000-character limit" in r.json["results"][1]["message"]
+    note = ivan.get(f"/kit/{sid}/state").json["texts"]["general"]["value"]
+    assert len(note) <= 100_000
+
+
+def test_revisions_are_bounded(world):
+    """Regression (issue 8.3): every save kept a full copy, so storage grew without bound."""
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    sid = ids["ivan_session"]
+    text = ""
+    for n in range(60):
+        text += f"line {n}\n"
+        r = save(ivan, sid, item("general", text, base=n, save_id=f"bounded{n:03d}"))
+        assert r.json["results"][0]["status"] == "saved"
+    with app.app_context():
+        versions = db.session.execute(db.select(KitRevision.version)).scalars().all()
+    assert len(versions) == KEEP_REVISIONS
+    assert max(versions) == 60
+    # a tab still on a recent version merges cleanly
+    stale = save(
+        ivan,
+        sid,
+        item("general", text[: -len("line 59\n")] + "tab B", base=59, save_id="stale0001"),
+    )
+    assert "tab B" in stale.json["results"][0]["value"]
+    assert "line 59" in stale.json["results"][0]["value"]
+
+
 def test_bad_score_value_is_refused(world):
     app, ids = world
     ivan = signed_in(app, "ivan@example.com")
     q = ids["ivan_q"][0]
     r = save(ivan, ids["ivan_session"], item(f"score:{q}", 7, save_id="badscore1"))
-    assert r.status_code == 422
-    assert "1 to 4" in r.json["message"]
+    assert r.status_code == 200
+    assert r.json["results"][0]["status"] == "refused"
+    assert "1 to 4" in r.json["results"][0]["message"]
 
 
 def test_signed_out_save_gets_json_401_not_a_page(world):

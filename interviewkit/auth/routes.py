@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import User, audit
 from ..passwords import hash_password
 from ..security import end_session, login_required, revoke_all, start_session
+from ..text import problem
 from . import bp
 from .forms import LoginForm, NewPasswordForm, PasswordForm
 from .reset import LinkError, link_hours, set_password, user_for_link_token
+from .throttle import buckets_for, remember_device
 
 # A real scrypt hash to check against when the email is unknown, so both failures take
 # the same time and the response does not reveal which accounts exist.
@@ -41,27 +34,22 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
 def login():
     """Sign in with email and password; the failure message never says which was wrong."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    if request.method != "POST":
+        return render_template("auth/login.html", form=form)
+    # Failed sign-ins are counted and checked before the password (see throttle.py).
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    # A NUL or other control character never reaches the database (PostgreSQL refuses it).
+    user = _user_by_email(email) if email and problem(email, multiline=False) is None else None
+    buckets = buckets_for(email, user)
+    if buckets.blocked():
+        abort(429)
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.execute(
-            select(User).where(func.lower(User.email) == email)
-        ).scalar_one_or_none()
         password_ok = check_password_hash(
             user.password_hash if user else _DUMMY_HASH, form.password.data
         )
@@ -71,10 +59,19 @@ def login():
             audit(user, "login", user)
             db.session.commit()
             target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("main.index"))
+            response = redirect(target if is_safe_next(target) else url_for("main.index"))
+            remember_device(response, user, buckets.device)
+            return response
+        buckets.fail()
         flash("That email and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.execute(
+        select(User).where(func.lower(User.email) == email)
+    ).scalar_one_or_none()
 
 
 @bp.post("/logout")

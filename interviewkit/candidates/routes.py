@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from .. import bankdb
 from ..extensions import db
+from ..inputs import db_id
 from ..loops import service
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Role, User, audit
 from ..security import roles_required
@@ -149,10 +150,10 @@ def loop(loop_id: int):
         sid: service.frozen_reason(card)
         for sid, card in service.sessions_with_feedback(loop).items()
     }
-    search_session = request.args.get("session", type=int)
+    search_session = request.args.get("session", type=db_id)
     query = request.args.get("q", "").strip()[:200]
     hits = bankdb.search(query, level=loop.level, limit=15) if search_session and query else []
-    open_swap = request.args.get("swap", type=int)
+    open_swap = request.args.get("swap", type=db_id)
     suggestions = {}
     if open_swap:
         suggestions[open_swap] = service.suggestions(_question_in(loop, open_swap))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from .. import bankdb
 from ..extensions import db
 from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, audit
-from ..security import login_required
+from ..security import json_body, login_required
 from . import bp, service
 
 
@@ -18,7 +18,7 @@ def _own_session(session_id: int) -> LoopSession:
     """Return a session assigned to the current user (404 if missing, 403 if not theirs)."""
     session = db.get_or_404(LoopSession, session_id, description="No interview with that id.")
     if session.interviewer_id != current_user.id:
-        abort(403)
+        abort(403, description="This interview is assigned to someone else, not to you.")
     return session
 
 
@@ -50,12 +50,16 @@ def kit(session_id: int):
 @bp.post("/kit/<int:session_id>/save")
 @login_required
 def save(session_id: int):
-    """Autosave: apply a batch of {key, value, base, save_id} items; JSON in and out."""
+    """Autosave: apply a batch of {key, value, base, save_id} items; JSON in and out.
+
+    Each item is saved or refused on its own (the answer says which, and why). A database
+    that stays busy gets a 503 with Retry-After, which the kit retries.
+    """
     session = _own_session(session_id)
-    payload = request.get_json(silent=True)
+    payload = json_body()
     if not isinstance(payload, dict):
         return jsonify(error="bad_request", message="Send a JSON object with items."), 400
-    for attempt in range(3):
+    for attempt in range(2):
         try:
             card = service.scorecard_for(session, current_user)
             results = service.apply_saves(card, payload.get("items"))
@@ -64,11 +68,11 @@ def save(session_id: int):
         except service.KitError as exc:
             db.session.rollback()
             return jsonify(error="invalid", message=str(exc)), 422
-        except (IntegrityError, OperationalError):
-            # two windows saved the same new text at once, or the database was busy:
-            # try again; a save that was applied is recognised by its save_id.
+        except IntegrityError:
+            # two windows created the same new text at once: try again; a save that was
+            # applied is recognised by its save_id.
             db.session.rollback()
-            if attempt == 2:
+            if attempt == 1:
                 raise
     return jsonify(
         results=[r.as_dict() for r in results], status=card.status, csrf_token=generate_csrf()
@@ -164,7 +168,11 @@ def scorecard(session_id: int):
 @login_required
 def feedback(candidate_id: int):
     """Everyone's scorecards for a candidate: leads always, interviewers after their own."""
-    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or not service.is_on_panel(current_user, candidate):
+        # the same answer for "no such candidate" and "not your candidate": someone with
+        # no part in a loop learns nothing about who is interviewing
+        abort(404, description="No candidate with that id.")
     if not service.can_see_feedback(current_user, candidate):
         return render_template("kit/feedback_locked.html", candidate=candidate), 403
     cards = service.feedback_for(current_user, candidate)

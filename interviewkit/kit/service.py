@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -31,11 +31,17 @@ from ..models import (
     User,
     utcnow,
 )
+from ..text import clean_note
 
 MAX_TEXT = 100_000  # characters in one note: far beyond any interview, small enough to store
-KEY_RE = re.compile(r"^(general|notes:\d+|evidence:[a-z0-9-]{1,80})$")
+KEY_RE = re.compile(r"^(general|notes:\d{1,18}|evidence:[a-z0-9-]{1,80})$", re.ASCII)
+SCORE_KEY_RE = re.compile(r"^score:\d{1,18}$", re.ASCII)
 SAVE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 OVERDUE_AFTER = timedelta(hours=24)
+# Revisions kept per text: the base of any merge a live tab can still ask for, and the
+# save ids that make retries idempotent. Older ones are pruned, so storage stays bounded
+# however often a note is saved (the current text itself is always in kit_texts).
+KEEP_REVISIONS = 20
 
 
 class KitError(ValueError):
@@ -47,18 +53,17 @@ class SaveResult:
     """What happened to one saved item, sent back to the browser."""
 
     key: str
-    status: str  # saved, duplicate, conflict, locked
+    status: str  # saved, duplicate, conflict, locked, refused
     version: int
     value: str | int | None
+    message: str = ""  # why an item was refused: the browser keeps it and shows this
 
     def as_dict(self) -> dict:
         """Return the result as JSON-ready data."""
-        return {
-            "key": self.key,
-            "status": self.status,
-            "version": self.version,
-            "value": self.value,
-        }
+        out = {"key": self.key, "status": self.status, "version": self.version, "value": self.value}
+        if self.message:
+            out["message"] = self.message
+        return out
 
 
 # -- scorecards ------------------------------------------------------------------------------
@@ -99,19 +104,32 @@ def _locked(card: Scorecard, key: str) -> bool:
     return card.is_submitted  # notes, general notes and evidence lock at final submission
 
 
+def _check_text_key(card: Scorecard, key: str) -> None:
+    if not KEY_RE.match(key):
+        raise KitError(f"unknown field {key[:100]!r}")
+    kind, _, rest = key.partition(":")
+    if kind == "notes" and int(rest) not in {q.id for q in card.session.questions}:
+        raise KitError(f"{key}: no such question in this session")
+    if kind == "evidence" and rest not in card.session.competencies:
+        raise KitError(f"{key}: this session does not score that competency")
+
+
 def save_text(card: Scorecard, key: str, value: str, base: int, save_id: str) -> SaveResult:
     """Save one text; merge with a newer version instead of overwriting it."""
-    if not KEY_RE.match(key):
-        raise KitError(f"unknown field {key!r}")
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise KitError(f"{key}: text must be at most {MAX_TEXT:,} characters")
-    if key.startswith("notes:") and int(key[6:]) not in {q.id for q in card.session.questions}:
-        raise KitError(f"{key}: no such question in this session")
+    _check_text_key(card, key)
+    if not isinstance(value, str):
+        raise KitError(f"{key}: the value must be text")
+    value = clean_note(value)
+    if len(value) > MAX_TEXT:
+        raise KitError(
+            f"this text has {len(value):,} characters and the limit is {MAX_TEXT:,}: "
+            "shorten it (it is kept in this browser until it saves)"
+        )
     done = db.session.execute(
-        select(KitRevision).where(
+        select(KitRevision.id).where(
             KitRevision.scorecard_id == card.id, KitRevision.save_id == save_id
         )
-    ).scalar_one_or_none()
+    ).first()
     row = db.session.execute(
         select(KitText).where(KitText.scorecard_id == card.id, KitText.key == key).with_for_update()
     ).scalar_one_or_none()
@@ -142,6 +160,12 @@ def save_text(card: Scorecard, key: str, value: str, base: int, save_id: str) ->
             base_text = row.text
         text, clean = merge_texts(base_text, row.text, value, utcnow().strftime("%H:%M UTC"))
         status = "conflict" if text != value else "saved"
+        if len(text) > MAX_TEXT:
+            raise KitError(
+                "another window changed this text too, and keeping both would pass the "
+                f"{MAX_TEXT:,}-character limit: shorten it in one window (this one is kept "
+                "in this browser until it saves)"
+            )
     row.text, row.version, row.updated_at = text, row.version + 1, utcnow()
     db.session.add(
         KitRevision(
@@ -153,6 +177,14 @@ def save_text(card: Scorecard, key: str, value: str, base: int, save_id: str) ->
             conflict=status == "conflict",
         )
     )
+    if row.version > KEEP_REVISIONS:
+        db.session.execute(
+            delete(KitRevision).where(
+                KitRevision.scorecard_id == card.id,
+                KitRevision.key == key,
+                KitRevision.version <= row.version - KEEP_REVISIONS,
+            )
+        )
     _touch(card)
     return SaveResult(key, status, row.version, text)
 
@@ -191,23 +223,34 @@ def _touch(card: Scorecard) -> None:
 
 
 def apply_saves(card: Scorecard, items: list) -> list[SaveResult]:
-    """Apply a batch of autosaved items from the kit page, in order."""
+    """Apply a batch of autosaved items from the kit page, each on its own.
+
+    One bad item never blocks the others: it comes back as "refused" with the reason,
+    and the rest are saved. Only a batch that is not a list of 1-200 items is refused whole.
+    """
     if not isinstance(items, list) or not 1 <= len(items) <= 200:
         raise KitError("send 1 to 200 items")
-    results = []
-    for item in items:
+    return [_apply_one(card, item) for item in items]
+
+
+def _apply_one(card: Scorecard, item) -> SaveResult:
+    key = item.get("key") if isinstance(item, dict) else None
+    label = key[:100] if isinstance(key, str) else ""
+    try:
         if not isinstance(item, dict):
             raise KitError("each item is an object with key, value, base and save_id")
-        key, base, save_id = item.get("key"), item.get("base"), item.get("save_id")
-        if not isinstance(key, str) or not isinstance(base, int) or base < 0:
-            raise KitError("each item needs a key and a base version (a whole number)")
+        base, save_id = item.get("base"), item.get("save_id")
+        if not isinstance(key, str):
+            raise KitError("each item needs a key")
+        if isinstance(base, bool) or not isinstance(base, int) or not 0 <= base < 2**31:
+            raise KitError(f"{label}: the base version must be a whole number")
         if not isinstance(save_id, str) or not SAVE_ID_RE.match(save_id):
-            raise KitError("each item needs a save_id of 8-64 letters, digits, - or _")
-        if key.startswith("score:") and key[6:].isdigit():
-            results.append(save_score(card, int(key[6:]), item.get("value"), base, save_id))
-        else:
-            results.append(save_text(card, key, item.get("value"), base, save_id))
-    return results
+            raise KitError(f"{label}: the save_id must be 8-64 letters, digits, - or _")
+        if key.startswith("score:") and SCORE_KEY_RE.match(key):
+            return save_score(card, int(key[6:]), item.get("value"), base, save_id)
+        return save_text(card, key, item.get("value"), base, save_id)
+    except KitError as exc:
+        return SaveResult(label, "refused", 0, None, str(exc))
 
 
 def kit_state(card: Scorecard | None) -> dict:
@@ -355,6 +398,24 @@ def has_submitted_for(user: User, candidate: Candidate) -> bool:
                     Scorecard.session_id == LoopSession.id,
                     LoopSession.loop_id == Loop.id,
                     Loop.candidate_id == candidate.id,
+                )
+            )
+        ).scalar()
+    )
+
+
+def is_on_panel(user: User, candidate: Candidate) -> bool:
+    """Return True for leads and admins, and for interviewers with a session or scorecard."""
+    if user.is_lead:
+        return True
+    on_loop = (LoopSession.interviewer_id == user.id) | LoopSession.id.in_(
+        select(Scorecard.session_id).where(Scorecard.interviewer_id == user.id)
+    )
+    return bool(
+        db.session.execute(
+            select(
+                exists().where(
+                    LoopSession.loop_id == Loop.id, Loop.candidate_id == candidate.id, on_loop
                 )
             )
         ).scalar()

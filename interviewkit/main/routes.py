@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, make_response, render_template
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import ServiceUnavailable
 
 from ..bankdb import BankUnavailable
 from ..extensions import db
@@ -12,6 +14,8 @@ from ..kit import service as kit_service
 from ..models import Candidate
 from ..security import login_required, wants_json
 from . import bp
+
+RETRY_AFTER_SECONDS = 2
 
 
 @bp.get("/")
@@ -31,28 +35,52 @@ def index():
 
 
 def register_error_handlers(app) -> None:
-    """Render 400/403/404/429/500 as pages, never tracebacks."""
+    """Render every error as the app's own page (JSON for JSON callers), never a traceback."""
     messages = {
         400: ("Bad request", "The request was not understood. Go back and try again."),
         403: ("Not allowed", "Your role does not give access to this page."),
         404: ("Not found", "There is nothing at this address."),
         405: ("Not allowed", "This address does not accept that kind of request."),
+        413: (
+            "Too large",
+            "That was more than this page accepts. Shorten the text and send it again.",
+        ),
+        414: ("Address too long", "That address is too long. Use a shorter search."),
+        415: ("Wrong kind of request", "This address does not accept that kind of content."),
         429: ("Too many attempts", "Wait a minute, then try again."),
         500: ("Something went wrong", "The error was logged. Try again in a moment."),
+        503: ("Busy", "The server is busy. Try again in a few seconds; nothing was lost."),
     }
 
     def handler(error):
         code = getattr(error, "code", 500) or 500
+        if code >= 500:
+            db.session.rollback()  # so the error page itself can still use the database
         title, text = messages.get(code, messages[500])
+        detail = getattr(error, "description", None)
+        if detail == getattr(type(error), "description", None) or code >= 500:
+            detail = None  # Werkzeug's generic wording: ours says it better
+        if code == 403 and detail:
+            text, detail = detail, None
         if wants_json():  # the kit's background saves get an answer they can read
-            return jsonify(error=title.lower().replace(" ", "_"), message=text), code
-        detail = getattr(error, "description", None) if code in (400, 404) else None
+            return jsonify(error=title.lower().replace(" ", "_"), message=detail or text), code
         return render_template(
             "errors/error.html", code=code, title=title, text=text, detail=detail
         ), code
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    def busy(error):
+        # A database lock held past the busy timeout, or a database that is not reachable:
+        # a temporary condition, so 503 with Retry-After (the kit retries it), never a 500.
+        current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        db.session.rollback()
+        response = make_response(handler(ServiceUnavailable()))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    app.register_error_handler(OperationalError, busy)
 
     def no_bank(_error):
         if wants_json():
