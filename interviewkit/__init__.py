@@ -45,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Forms stay valid through a long interview day; the kit renews its token anyway.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # SQLite: FULL makes "All changes saved" survive a power cut (docs/operations.md).
+        SQLITE_SYNCHRONOUS="FULL",
+        SQLITE_BUSY_TIMEOUT_MS=10_000,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -56,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
-    from . import cli, database, health, security
+    from . import cli, database, health, inputs, security
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .browse import bp as browse_bp
@@ -66,7 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main import bp as main_bp
     from .main.routes import register_error_handlers
 
+    inputs.register_converters(app)
     database.configure(app)
+    inputs.init_app(app)  # before CSRFProtect, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)

@@ -20,6 +20,10 @@ from .extensions import db, migrate
 from .instance import make_sqlite_private
 
 BUSY_TIMEOUT_MS = 10_000
+# FULL (the default) syncs the WAL on every commit, so a save the kit reports as saved
+# survives a power cut or an OS crash; NORMAL can lose the last commits (see
+# docs/operations.md for the measured cost).
+SYNCHRONOUS_LEVELS = ("FULL", "NORMAL", "EXTRA")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -43,8 +47,24 @@ def configure(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _keep_private(engine)
-            event.listen(engine, "connect", _sqlite_connect)
+            pragmas = _pragmas(app.config)
+            event.listen(engine, "connect", lambda conn, rec: _sqlite_connect(conn, pragmas))
             event.listen(engine, "begin", _sqlite_begin)
+
+
+def _pragmas(config) -> list[str]:
+    synchronous = str(config.get("SQLITE_SYNCHRONOUS", "FULL")).upper()
+    if synchronous not in SYNCHRONOUS_LEVELS:
+        raise ValueError(
+            f"SQLITE_SYNCHRONOUS is {synchronous!r}: use one of {', '.join(SYNCHRONOUS_LEVELS)}"
+        )
+    timeout = int(config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
+    return [
+        "PRAGMA journal_mode = WAL",
+        f"PRAGMA busy_timeout = {timeout}",
+        "PRAGMA foreign_keys = ON",
+        f"PRAGMA synchronous = {synchronous}",
+    ]
 
 
 def _keep_private(engine: Engine) -> None:
@@ -54,14 +74,12 @@ def _keep_private(engine: Engine) -> None:
         event.listen(engine, "connect", lambda *_: make_sqlite_private(path), insert=True)
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection, pragmas: list[str]) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    for pragma in pragmas:
+        cursor.execute(pragma)
     cursor.close()
 
 

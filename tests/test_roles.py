@@ -56,15 +56,17 @@ MATRIX = [
         (LOGIN, 403, 400, 400),
     ),
     ("candidates.add", "POST", "/loops/{loop}/sessions/{session}/add", (LOGIN, 403, 400, 400)),
+    ("candidates.add_session", "POST", "/loops/{loop}/sessions", (LOGIN, 403, 302, 302)),
     ("candidates.swap", "POST", "/loops/{loop}/questions/{lq}/swap", (LOGIN, 403, 400, 400)),
     ("candidates.move", "POST", "/loops/{loop}/questions/{lq}/move", (LOGIN, 403, 400, 400)),
     ("candidates.remove", "POST", "/loops/{loop}/questions/{lq}/remove", (LOGIN, 403, 302, 302)),
     # the kit belongs to the session's interviewer only; leads read scorecards via feedback
     ("kit.queue", "GET", "/queue", (LOGIN, 200, 200, 200)),
-    ("kit.token", "GET", "/kit/token", (LOGIN, 200, 200, 200)),
+    # the kit's JSON endpoints answer JSON even to a caller that did not ask for it
+    ("kit.token", "GET", "/kit/token", (401, 200, 200, 200)),
     ("kit.kit", "GET", "/kit/{session}", (LOGIN, 200, 403, 403)),
-    ("kit.state", "GET", "/kit/{session}/state", (LOGIN, 200, 403, 403)),
-    ("kit.save", "POST", "/kit/{session}/save", (LOGIN, 400, 403, 403)),
+    ("kit.state", "GET", "/kit/{session}/state", (401, 200, 403, 403)),
+    ("kit.save", "POST", "/kit/{session}/save", (401, 400, 403, 403)),
     ("kit.scorecard", "GET", "/kit/{session}/scorecard", (LOGIN, 200, 403, 403)),
     ("kit.scorecard", "POST", "/kit/{session}/scorecard", (LOGIN, 400, 403, 403)),
     # before submitting their own scorecard, an interviewer sees no one else's feedback
