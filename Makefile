@@ -16,10 +16,11 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# `make run PORT=8000` serves on another port; without PORT, the configured one (5000).
 run: install
 	$(BIN)/interviewkit init --demo
 	$(BIN)/interviewkit load
-	$(BIN)/interviewkit serve
+	$(BIN)/interviewkit serve $(if $(PORT),--port $(PORT))
 
 test: install
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from .auth.forms import MIN_PASSWORD
 from .auth.reset import set_password
 from .extensions import db
+from .instance import write_private
 from .models import Role, User, audit
 from .passwords import hash_password
 
@@ -98,11 +99,15 @@ def create_demo_users() -> list[tuple[str, str, str]]:
 
 
 def configure_rate_limit_storage(app: Flask) -> str:
-    """Point rate limits at the local Redis if one answers and nothing is configured yet."""
+    """Point rate limits at the local Redis if one answers and nothing is configured yet.
+
+    Return one line for `init` to print, which says when it wrote instance/config.py.
+    """
     current = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     config_file = Path(app.instance_path) / "config.py"
     if current != "memory://":
-        return f"Rate limits: shared through {current}"
+        prefix = app.config.get("RATELIMIT_KEY_PREFIX")
+        return f"Rate limits: shared through {_safe_url(current)}, key prefix {prefix!r}"
     url = "redis://127.0.0.1:6379/0"
     try:
         import redis
@@ -113,18 +118,32 @@ def configure_rate_limit_storage(app: Flask) -> str:
             "Rate limits: per process (no Redis found); set RATELIMIT_STORAGE_URI to a "
             "Redis URL when several processes serve the app"
         )
+    # A prefix of its own, so another app (or instance) on the same Redis keeps its counters.
+    prefix = f"interviewkit-{secrets.token_hex(4)}"
+    settings = f"RATELIMIT_STORAGE_URI = {url!r}\nRATELIMIT_KEY_PREFIX = {prefix!r}\n"
     if config_file.exists():
         return (
-            f"Rate limits: per process; Redis answers at {url}: add RATELIMIT_STORAGE_URI "
-            f"= {url!r} to {config_file} to share them between processes"
+            f"Rate limits: per process; Redis answers at {url}: to share them between "
+            f"processes add to {config_file}: " + settings.replace("\n", "; ").rstrip("; ")
         )
-    config_file.write_text(
+    write_private(
+        str(config_file),
         "# Written by `interviewkit init`: rate limits shared by every server process.\n"
-        f"RATELIMIT_STORAGE_URI = {url!r}\n",
-        encoding="utf-8",
+        + settings,
     )
     app.config["RATELIMIT_STORAGE_URI"] = url
-    return f"Rate limits: shared through {url} (saved in {config_file})"
+    app.config["RATELIMIT_KEY_PREFIX"] = prefix
+    return (
+        f"Wrote {config_file}: rate limits are shared through the Redis at {url} "
+        f"(key prefix {prefix!r}); edit or delete that file to change it"
+    )
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse: show its scheme only
+        return url.split("://", 1)[0] + "://..."
 
 
 def backup(database_uri: str, folder: Path) -> Path:

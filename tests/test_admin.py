@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, AuthActions, make_app
+from conftest import PASSWORD, AuthActions, empty_app, make_app
 from werkzeug.security import check_password_hash
 
 from interviewkit.extensions import db
@@ -46,6 +47,50 @@ def test_instance_folder_and_sqlite_files_are_private(tmp_path, existing):
     assert {"interviewkit.db", "interviewkit.db-wal", "interviewkit.db-shm"} <= set(files)
     assert _mode(instance) == 0o700
     assert modes == {name: 0o600 for name in files}, modes
+
+
+# -- init writes the local Redis into instance/config.py, and says so (item 24) --------------
+
+
+class _Redis:
+    @classmethod
+    def from_url(cls, url, **kwargs):
+        return cls()
+
+    def ping(self):
+        return True
+
+
+def test_init_says_it_wrote_the_redis_settings_with_a_key_prefix(tmp_path, monkeypatch):
+    import redis
+
+    monkeypatch.setattr(redis, "Redis", _Redis)
+    prefixes = []
+    for name in ("one", "two"):
+        app = empty_app(tmp_path / name, f"sqlite:///{tmp_path / name / 'app.db'}")
+        result = app.test_cli_runner().invoke(args=["init"])
+        assert result.exit_code == 0, result.output
+        config = os.path.join(app.instance_path, "config.py")
+        assert f"Wrote {config}: rate limits are shared through the Redis at" in result.output
+        settings = {}
+        exec(Path(config).read_text(), settings)  # noqa: S102 - the file init just wrote
+        assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+        assert app.config["RATELIMIT_KEY_PREFIX"] == settings["RATELIMIT_KEY_PREFIX"]
+        assert _mode(config) == 0o600
+        prefixes.append(settings["RATELIMIT_KEY_PREFIX"])
+    assert prefixes[0] != prefixes[1]  # two apps on one Redis keep their own counters
+
+
+def test_init_suggests_the_settings_when_config_py_exists(tmp_path, monkeypatch):
+    import redis
+
+    monkeypatch.setattr(redis, "Redis", _Redis)
+    app = empty_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    config = os.path.join(app.instance_path, "config.py")
+    Path(config).write_text("WORKERS = 3\n")
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert "add to" in result.output and "RATELIMIT_KEY_PREFIX" in result.output
+    assert Path(config).read_text() == "WORKERS = 3\n"
 
 
 # -- users ------------------------------------------------------------------------------------
