@@ -328,3 +328,126 @@ def test_notes_typed_while_the_server_restarts_are_saved(playwright_browser, liv
     _, texts, _ = db_state(app, ids["ivan_session"])
     assert texts["general"] == "Before the restart. During the restart."
     context.close()
+
+
+def test_an_over_long_note_is_refused_alone_and_the_others_save(playwright_browser, live):
+    """Regression (issue 8.2): one over-long field made the whole batch fail, so every other
+    field lived only in the browser."""
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_kit(context, base, "ivan@example.com", ids["ivan_session"])
+    general = page.locator('textarea[data-key="general"]')
+    assert general.get_attribute("maxlength") == "100000"
+    # typing stops at the maximum; a pasted or restored draft can still be longer
+    page.evaluate(
+        """() => {
+        const el = document.querySelector('textarea[data-key="general"]');
+        el.value = 'L'.repeat(100001);
+        el.dispatchEvent(new Event('input'));
+    }"""
+    )
+    first_notes = page.locator("textarea[data-key^='notes:']").first
+    first_notes.click()
+    page.keyboard.type("A normal note that must be saved.")
+    error = page.locator(".general .field-error")
+    expect(error).to_contain_text("the limit is 100,000", timeout=15000)
+    status = page.locator("#save-status")
+    expect(status).to_have_attribute("data-state", "error")
+    expect(status).to_contain_text("Saved, except General notes")
+    _, texts, _ = db_state(app, ids["ivan_session"])
+    key = first_notes.get_attribute("data-key")
+    assert texts[key] == "A normal note that must be saved."
+    assert "general" not in texts
+    # the refused text is kept in the browser, and saves once shortened
+    kept = page.evaluate(
+        f"localStorage.getItem('ik-draft:{_user_id(app)}:{ids['ivan_session']}:general')"
+    )
+    assert kept and len(kept) > 100_000
+    general.focus()
+    page.keyboard.press("End")
+    page.keyboard.press("Backspace")
+    saved(page)
+    expect(error).to_have_count(0)
+    _, texts, _ = db_state(app, ids["ivan_session"])
+    assert len(texts["general"]) == 100_000
+    context.close()
+
+
+def _user_id(app, email="ivan@example.com"):
+    from interviewkit.models import User
+
+    with app.app_context():
+        return db.session.execute(db.select(User.id).filter_by(email=email)).scalar()
+
+
+def test_lead_cannot_change_a_submitted_session(playwright_browser, live):
+    """Regression (issue 8.1): the lead could remove and swap questions of a submitted
+    session, destroying the interviewer's question scores."""
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    ivan_ctx = playwright_browser.new_context()
+    ivan = open_kit(ivan_ctx, base, "ivan@example.com", ids["ivan_session"])
+    for _ in range(ivan.locator(".kq").count()):
+        ivan.keyboard.press("3")
+        ivan.keyboard.press("j")
+    saved(ivan)
+    run_scorecard(ivan, base, ids["ivan_session"])
+    ivan.wait_for_url(f"{base}/candidates/{ids['candidate']}/feedback")
+    _, _, scores_before = db_state(app, ids["ivan_session"])
+    lead_ctx = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    lead = lead_ctx.new_page()
+    sign_in(lead, base, "lead@example.com")
+    with app.app_context():
+        loop_id = db.session.get(LoopSession, ids["ivan_session"]).loop_id
+    lead.goto(f"{base}/loops/{loop_id}")
+    frozen = lead.locator(f"#session-{ids['ivan_session']}")
+    expect(frozen.locator(".frozen")).to_contain_text("Ivan Interviewer has submitted")
+    expect(frozen.locator("text=Add a new session")).to_be_visible()
+    expect(frozen.locator("button", has_text="Remove")).to_have_count(0)
+    expect(frozen.locator("select[name=interviewer]")).to_have_count(0)
+    open_session = lead.locator(f"#session-{ids['iris_session']}")
+    expect(open_session.locator("button", has_text="Remove").first).to_be_visible()
+    # the safe way on: a new session
+    lead.fill("#add-session input[name=name]", "Follow-up on storage")
+    lead.locator("#add-session input[value='data-storage']").check()
+    lead.click("#add-session button")
+    expect(lead.locator(".flash.info").first).to_contain_text("Added Follow-up on storage")
+    _, _, scores_after = db_state(app, ids["ivan_session"])
+    assert scores_after == scores_before
+    ivan_ctx.close()
+    lead_ctx.close()
+
+
+def test_headings_buttons_and_warnings_read_right(playwright_browser, live):
+    """Regression (issue 8.23): buttons at heading size, a warning shown twice, no h1 in
+    the kit."""
+    app, base, ids = live
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, "lead@example.com")
+    page.goto(f"{base}/candidates/{ids['candidate']}")
+    sizes = page.evaluate(
+        """() => ({
+        h1: parseFloat(getComputedStyle(document.querySelector('h1')).fontSize),
+        edit: parseFloat(getComputedStyle(document.querySelector('h1 .button')).fontSize),
+        assemble: parseFloat(getComputedStyle(document.querySelector('h2 .button')).fontSize),
+        body: parseFloat(getComputedStyle(document.body).fontSize),
+    })"""
+    )
+    assert sizes["edit"] == sizes["body"] < sizes["h1"]
+    assert sizes["assemble"] == sizes["body"]
+    with app.app_context():
+        loop_id = db.session.get(LoopSession, ids["ivan_session"]).loop_id
+    page.goto(f"{base}/loops/{loop_id}")
+    for section in page.locator("section.session").all():
+        messages = [m.inner_text() for m in section.locator(".flash").all()]
+        assert len(messages) == len(set(messages)), messages
+    context.close()
+    ivan_ctx = playwright_browser.new_context()
+    kit = open_kit(ivan_ctx, base, "ivan@example.com", ids["ivan_session"])
+    assert kit.locator("h1").count() == 1
+    assert "Sam Rivera" in kit.locator("h1").inner_text()
+    ivan_ctx.close()

@@ -4,7 +4,9 @@
 // kept in localStorage until the server confirms them, and sent in batches a moment after
 // the last keystroke, one request at a time. A failed request is retried with back-off; a
 // signed-out or expired-token answer is handled without dropping anything. The server
-// merges a save made on an older version (another tab) instead of overwriting.
+// merges a save made on an older version (another tab) instead of overwriting. Each item
+// is saved or refused on its own: a refused one (too long, say) keeps its text here, shows
+// the reason beside the field and is not sent again until it changes; the rest save.
 "use strict";
 (() => {
   const root = document.getElementById("kit");
@@ -32,12 +34,13 @@
     el.value = f.value;
     if (locked.includes("texts")) el.readOnly = true;
     el.addEventListener("input", () => { f.value = el.value; changed(f); });
+    f.label = el.dataset.label || f.key;
     fields.set(f.key, f);
   }
   questions.forEach((li, index) => {
     const saved = server.scores[li.dataset.lq] || { value: null, version: 0 };
     const f = { key: `score:${li.dataset.lq}`, li, base: saved.version, value: saved.value,
-                dirty: false };
+                dirty: false, label: `Score for question ${index + 1}` };
     fields.set(f.key, f);
     for (const button of li.querySelectorAll("button[data-score]")) {
       button.disabled = locked.includes("scores");
@@ -74,7 +77,30 @@
     render(f);
   }
 
+  // A refused item: its reason stays beside the field until the text changes.
+  function showRefusal(f, message) {
+    f.refused = f.sent;
+    let p = f.errorEl;
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "field-error";
+      p.setAttribute("role", "alert");
+      (f.el ? f.el.closest("label") || f.el : f.li.querySelector(".score")).after(p);
+      f.errorEl = p;
+    }
+    p.textContent = `Not saved: ${message}`;
+  }
+
+  function clearRefusal(f) {
+    f.refused = undefined;
+    if (f.errorEl) { f.errorEl.remove(); f.errorEl = null; }
+  }
+
+  const sendable = (f) => f.dirty && f.value !== f.refused;
+  const MAX_BATCH_CHARS = 1000000;  // the server takes 8 MB; one whole note always fits
+
   function changed(f) {
+    if (f.refused !== undefined && f.value !== f.refused) clearRefusal(f);
     f.dirty = true;
     f.saveId = null;  // new content: a new save (a retry of the same content keeps its id)
     localStorage.setItem(prefix + f.key,
@@ -135,8 +161,17 @@
 
   async function flush() {
     if (inFlight || signedOut) return;
-    const batch = [...fields.values()].filter((f) => f.dirty);
-    if (!batch.length) { status("saved"); return; }
+    const batch = [];
+    let size = 0;
+    for (const f of fields.values()) {
+      if (!sendable(f)) continue;
+      if (batch.length === 200) break;  // the server's limit per request
+      const length = typeof f.value === "string" ? f.value.length : 1;
+      if (batch.length && size + length > MAX_BATCH_CHARS) continue;  // next batch
+      batch.push(f);
+      size += length;
+    }
+    if (!batch.length) { reportDone(0); return; }
     inFlight = true;
     status("saving");
     const items = batch.map((f) => {
@@ -178,20 +213,26 @@
       return;
     }
     if (!res.ok || !body.results) {
-      retryLater(`server answered ${res.status}`);
+      const after = Number(res.headers.get("Retry-After"));
+      if (after > 0) retryDelay = Math.max(retryDelay, after * 1000);
+      retryLater(res.status === 503 ? "the server is busy" : `server answered ${res.status}`);
       return;
     }
     token = body.csrf_token || token;
     retryDelay = 1000;
     let conflicts = 0;
-    for (const r of body.results) {
-      const f = fields.get(r.key);
+    body.results.forEach((r, i) => {
+      const f = batch[i];
+      if (r.status === "refused") {
+        showRefusal(f, r.message || "the server refused this field");
+        return;  // not saved: the text stays here (and in localStorage), the base unchanged
+      }
       f.base = r.version;
       if (r.status === "conflict") conflicts += 1;
       if (r.status === "locked") {
         f.dirty = false;
         localStorage.removeItem(prefix + f.key);
-        continue;
+        return;
       }
       if (f.value === f.sent) {
         if (r.status === "conflict" && f.el) { f.value = r.value; render(f); }
@@ -208,9 +249,20 @@
         localStorage.setItem(prefix + f.key,
           JSON.stringify({ value: f.value, base: f.base, at: Date.now() }));
       }
-    }
-    if ([...fields.values()].some((f) => f.dirty)) {
+    });
+    if ([...fields.values()].some(sendable)) {
       schedule(300);
+    } else {
+      reportDone(conflicts);
+    }
+  }
+
+  // The status line after a save: all saved, or which fields were refused and why.
+  function reportDone(conflicts) {
+    const refused = [...fields.values()].filter((f) => f.dirty && f.value === f.refused);
+    if (refused.length) {
+      status("error", `Saved, except ${refused.map((f) => f.label).join(", ")}: `
+        + "see the reason beside it. That text is kept in this browser.");
     } else if (conflicts) {
       status("saved", "Saved — merged with changes made in another window");
     } else {
