@@ -44,6 +44,7 @@ def kit(session_id: int):
         state=state,
         competencies=competencies,
         level=session.loop.level,
+        max_text=service.MAX_TEXT,
     )
 
 
@@ -161,6 +162,7 @@ def scorecard(session_id: int):
         labels=RECOMMENDATION_LABELS,
         state=service.kit_state(card),
         form=request.form,
+        max_text=service.MAX_TEXT,
     ), (422 if errors else 200)
 
 
