@@ -250,3 +250,92 @@ def test_a_failure_while_assembling_writes_nothing(lead, lead_app, monkeypatch):
         assert db.session.execute(db.select(Loop)).first() is None
         assert db.session.execute(db.select(LoopQuestion)).first() is None
         assert db.session.execute(db.select(LoopSession)).first() is None
+
+
+# -- duplicate candidates (issue 8, item 17) ----------------------------------------------
+
+
+def _candidates(app):
+    with app.app_context():
+        return db.session.execute(db.select(Candidate).order_by(Candidate.id)).scalars().all()
+
+
+def _audit_details(app, action):
+    from interviewkit.models import AuditEvent
+
+    with app.app_context():
+        return [
+            e.detail
+            for e in db.session.execute(
+                db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            ).scalars()
+        ]
+
+
+@pytest.mark.parametrize("typed", ["ADA@EXAMPLE.ORG", "  Ada@Example.org ", "ada@example.org"])
+def test_a_candidate_with_the_same_email_warns_and_creates_nothing(lead, lead_app, typed):
+    """Regression (issue 8.17): ada@example.org and ADA@EXAMPLE.ORG made separate records."""
+    first = new_candidate(lead, name="Ada Lovelace", email="ada@example.org", status="on_hold")
+    r = lead.post("/candidates/new", data={**CANDIDATE, "name": "Ada L.", "email": typed})
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "already exists" in page
+    assert f'href="/candidates/{first}"' in page and "Ada Lovelace" in page
+    assert "on hold" in page
+    assert "Create a new record anyway (this person is re-applying)" in page
+    assert [c.id for c in _candidates(lead_app)] == [first]
+
+
+def test_the_warning_names_every_existing_record(lead, lead_app):
+    with lead_app.app_context():  # an older record stored before emails were lower-cased
+        db.session.add(
+            Candidate(name="Old Ada", email=" Ada@Example.org", role_title="BE", level="mid")
+        )
+        db.session.commit()
+    first = _candidates(lead_app)[0].id
+    second = new_candidate(lead, email="ada@example.org", allow_duplicate="y")
+    page = lead.post("/candidates/new", data={**CANDIDATE, "email": "ada@example.org"}).get_data(
+        as_text=True
+    )
+    assert "2 candidates" in page
+    assert f'href="/candidates/{first}"' in page and f'href="/candidates/{second}"' in page
+    assert len(_candidates(lead_app)) == 2
+
+
+def test_ticking_the_box_creates_the_duplicate_and_audits_it(lead, lead_app):
+    first = new_candidate(lead, email="ada@example.org")
+    second = new_candidate(lead, email="ADA@example.org", allow_duplicate="y")
+    assert [c.id for c in _candidates(lead_app)] == [first, second]
+    assert _audit_details(lead_app, "candidate_created") == [{}, {"duplicate_of": [first]}]
+
+
+def test_a_different_email_needs_no_box(lead, lead_app):
+    new_candidate(lead, email="ada@example.org")
+    new_candidate(lead, email="grace@example.org")
+    assert _audit_details(lead_app, "candidate_created") == [{}, {}]
+
+
+def test_editing_to_another_candidates_email_warns(lead, lead_app):
+    ada = new_candidate(lead, name="Ada", email="ada@example.org")
+    grace = new_candidate(lead, name="Grace", email="grace@example.org")
+    edit = {**CANDIDATE, "name": "Grace", "email": "ADA@example.org"}
+    r = lead.post(f"/candidates/{grace}/edit", data=edit)
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "already exists" in page and f'href="/candidates/{ada}"' in page
+    assert f'href="/candidates/{grace}"' not in page.split("already exists", 1)[1]
+    assert {c.id: c.email for c in _candidates(lead_app)}[grace] == "grace@example.org"
+    r = lead.post(f"/candidates/{grace}/edit", data={**edit, "allow_duplicate": "y"})
+    assert r.status_code == 302
+    assert {c.id: c.email for c in _candidates(lead_app)}[grace] == "ada@example.org"
+    assert _audit_details(lead_app, "candidate_updated") == [{"duplicate_of": [ada]}]
+
+
+def test_editing_a_candidate_who_shares_an_email_does_not_warn_again(lead, lead_app):
+    new_candidate(lead, email="ada@example.org")
+    second = new_candidate(lead, email="ada@example.org", allow_duplicate="y")
+    r = lead.post(
+        f"/candidates/{second}/edit",
+        data={**CANDIDATE, "email": "ada@example.org", "name": "Ada, re-applying"},
+    )
+    assert r.status_code == 302

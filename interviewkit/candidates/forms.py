@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -21,7 +22,12 @@ class CandidateForm(FlaskForm):
     """A candidate's name, email, role, target level and status."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120), SingleLine()])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), SingleLine(), Email()])
+    email = EmailField(
+        "Email",
+        # a pasted address often carries spaces: trim them rather than call it invalid
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[DataRequired(), Length(max=254), SingleLine(), Email()],
+    )
     role_title = StringField(
         "Role",
         default="Back-end engineer",
@@ -36,6 +42,8 @@ class CandidateForm(FlaskForm):
         "Status",
         choices=[SelectChoice(value=s, label=s.replace("_", " ")) for s in CANDIDATE_STATUSES],
     )
+    # shown only when another candidate has the same email: ticking it saves anyway
+    allow_duplicate = BooleanField("Create a new record anyway (this person is re-applying)")
     submit = SubmitField("Save")
 
 

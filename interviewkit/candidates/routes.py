@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from .. import bankdb
@@ -52,24 +52,43 @@ def index():
 def new():
     """Create a candidate."""
     form = CandidateForm()
+    duplicates: list[Candidate] = []
     if form.validate_on_submit():
-        candidate = Candidate(created_by_id=current_user.id)
-        _fill(candidate, form)
-        db.session.add(candidate)
-        db.session.flush()
-        audit(current_user, "candidate_created", candidate)
-        db.session.commit()
-        flash(f"Created {candidate.name}. Next: assemble an interview loop.", "info")
-        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
-    return render_template("candidates/form.html", form=form, candidate=None)
+        duplicates = _same_email(form.email.data)
+        if not duplicates or form.allow_duplicate.data:
+            candidate = Candidate(created_by_id=current_user.id)
+            _fill(candidate, form)
+            db.session.add(candidate)
+            db.session.flush()
+            audit(current_user, "candidate_created", candidate, **_duplicate_detail(duplicates))
+            db.session.commit()
+            flash(f"Created {candidate.name}. Next: assemble an interview loop.", "info")
+            return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    return render_template("candidates/form.html", form=form, candidate=None, duplicates=duplicates)
+
+
+def _same_email(email: str, exclude_id: int | None = None) -> list[Candidate]:
+    """Return the other candidates with this email, compared trimmed and case-insensitively."""
+    query = select(Candidate).where(func.lower(func.trim(Candidate.email)) == email.strip().lower())
+    if exclude_id is not None:
+        query = query.where(Candidate.id != exclude_id)
+    return list(db.session.execute(query.order_by(Candidate.id)).scalars())
+
+
+def _duplicate_detail(duplicates: list[Candidate]) -> dict:
+    return {"duplicate_of": [c.id for c in duplicates]} if duplicates else {}
 
 
 def _fill(candidate: Candidate, form: CandidateForm) -> None:
     candidate.name = form.name.data.strip()
-    candidate.email = form.email.data.strip().lower()
+    candidate.email = _email(form)
     candidate.role_title = form.role_title.data.strip()
     candidate.level = form.level.data
     candidate.status = form.status.data
+
+
+def _email(form: CandidateForm) -> str:
+    return form.email.data.strip().lower()
 
 
 @bp.get("/candidates/<int:candidate_id>")
@@ -86,13 +105,20 @@ def edit(candidate_id: int):
     """Edit a candidate."""
     candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
     form = CandidateForm(obj=candidate)
+    form.allow_duplicate.label.text = "Save anyway (keep both records of this person)"
+    duplicates: list[Candidate] = []
     if form.validate_on_submit():
-        _fill(candidate, form)
-        audit(current_user, "candidate_updated", candidate)
-        db.session.commit()
-        flash("Saved.", "info")
-        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
-    return render_template("candidates/form.html", form=form, candidate=candidate)
+        if _email(form) != candidate.email.strip().lower():  # only a changed email is checked
+            duplicates = _same_email(_email(form), exclude_id=candidate.id)
+        if not duplicates or form.allow_duplicate.data:
+            _fill(candidate, form)
+            audit(current_user, "candidate_updated", candidate, **_duplicate_detail(duplicates))
+            db.session.commit()
+            flash("Saved.", "info")
+            return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    return render_template(
+        "candidates/form.html", form=form, candidate=candidate, duplicates=duplicates
+    )
 
 
 @bp.route("/candidates/<int:candidate_id>/loops/new", methods=["GET", "POST"])
