@@ -488,3 +488,122 @@ def test_a_reassigned_session_starts_a_fresh_scorecard(world):
     assert "IVAN-DRAFT" not in page
     assert iris.get(f"/kit/{ids['ivan_session']}/state").json["texts"] == {}
     assert ivan.get(f"/kit/{ids['ivan_session']}").status_code == 403
+
+
+# -- the queue: every state in one obvious section (issue 8, item 19) ---------------------
+
+
+def _ago(app, ids, card=None, session=None):
+    """Move the scorecard's or the session's times into the past (field -> hours ago)."""
+    with app.app_context():
+        now = utcnow()
+        if card:
+            row = db.session.execute(db.select(Scorecard)).scalar_one()
+            for name, hours in card.items():
+                setattr(row, name, now - timedelta(hours=hours))
+        if session:
+            row = db.session.get(LoopSession, ids["ivan_session"])
+            for name, hours in session.items():
+                setattr(row, name, now - timedelta(hours=hours))
+        db.session.commit()
+
+
+def _opened(app, ids, ivan):
+    assert ivan.get(f"/kit/{ids['ivan_session']}/scorecard").status_code == 200
+
+
+def _noted(app, ids, ivan):
+    save(ivan, ids["ivan_session"], item("general", "a first note", save_id="queuenote1"))
+
+
+def _rated(app, ids, ivan):
+    _score_all(ivan, ids, 3)
+    assert ivan.post(f"/kit/{ids['ivan_session']}/scorecard", data=_ratings(ids)).status_code == 302
+
+
+def _rated_on_the_scorecard_only(app, ids, ivan):
+    """Score straight on the scorecard page: the kit never saved, so started_at stays None."""
+    _opened(app, ids, ivan)
+    assert ivan.post(f"/kit/{ids['ivan_session']}/scorecard", data=_ratings(ids)).status_code == 302
+
+
+def _submitted(app, ids, ivan):
+    _score_all(ivan, ids, 3)
+    _submit(ivan, ids)
+
+
+QUEUE_STATES = {
+    "no scorecard": ([], {}, "upcoming", "no scorecard yet"),
+    "no scorecard, scheduled tomorrow": ([], {"session": {"scheduled_at": -20}}, "upcoming", ""),
+    "no scorecard, scheduled 2 days ago": (
+        [],
+        {"session": {"scheduled_at": 48}},
+        "overdue",
+        "no scorecard yet",
+    ),
+    "draft only opened": ([_opened], {}, "in_progress", "scorecard opened, nothing saved yet"),
+    "draft only opened, scheduled 2 days ago": (
+        [_opened],
+        {"session": {"scheduled_at": 48}},
+        "overdue",
+        "scorecard opened",
+    ),
+    "draft with a note": ([_noted], {}, "in_progress", "draft"),
+    "draft started 2 days ago": ([_noted], {"card": {"started_at": 48}}, "overdue", "draft"),
+    "ratings submitted": ([_rated], {}, "in_progress", "ratings submitted · evidence to write"),
+    "ratings submitted without using the kit": (
+        [_rated_on_the_scorecard_only],
+        {},
+        "in_progress",
+        "evidence to write",
+    ),
+    # the evidence clock starts when the ratings are submitted, however early the notes began
+    "ratings submitted today, started 3 days ago": (
+        [_rated],
+        {"card": {"started_at": 72}},
+        "in_progress",
+        "evidence to write",
+    ),
+    "ratings submitted 2 days ago, no evidence": (
+        [_rated],
+        {"card": {"started_at": 50, "ratings_submitted_at": 48}},
+        "overdue",
+        "evidence to write",
+    ),
+    "submitted": ([_submitted], {}, "done", "submitted"),
+    "submitted long after the interview": (
+        [_submitted],
+        {"card": {"started_at": 200}, "session": {"scheduled_at": 200}},
+        "done",
+        "submitted",
+    ),
+}
+
+
+def _sections_showing(page, text):
+    sections = re.findall(r'<section class="queue-(\w+)">(.*?)</section>', page, re.S)
+    return [key for key, body in sections if text in body]
+
+
+@pytest.mark.parametrize("state", QUEUE_STATES)
+def test_every_queue_state_has_one_section(world, state):
+    """Regression (issue 8.19): ratings submitted and opened-only drafts sat under Upcoming."""
+    from interviewkit.kit.service import queue
+
+    steps, times, section, label = QUEUE_STATES[state]
+    app, ids = world
+    ivan = signed_in(app, "ivan@example.com")
+    for step in steps:
+        step(app, ids, ivan)
+    _ago(app, ids, **times)
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="ivan@example.com")).scalar()
+        found = {key: [s.id for s, _ in rows] for key, rows in queue(user).items()}
+    assert [key for key, sids in found.items() if ids["ivan_session"] in sids] == [section]
+    page = ivan.get("/queue").get_data(as_text=True)
+    assert _sections_showing(page, "Casey") == [section]
+    body = dict(re.findall(r'<section class="queue-(\w+)">(.*?)</section>', page, re.S))[section]
+    assert label in body
+    # the home page lists every open session, and only those
+    home = ivan.get("/").get_data(as_text=True)
+    assert (f"/kit/{ids['ivan_session']}" in home) is (section != "done")

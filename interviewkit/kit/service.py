@@ -447,7 +447,17 @@ def feedback_for(user: User, candidate: Candidate) -> list[Scorecard]:
 
 
 def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
-    """Return the user's sessions: upcoming, in progress, overdue and done."""
+    """Return the user's sessions in four sections, each state in exactly one of them.
+
+    - "done" (Submitted): the scorecard is submitted, evidence and all.
+    - "overdue": not submitted, and its clock ran out: 24 h after the ratings were
+      submitted for a card waiting for its evidence; otherwise 24 h after the interview
+      started (first save in the kit) or, before that, after the scheduled time.
+    - "in_progress": any other scorecard that exists and is not submitted: a draft that
+      was only opened, a draft with notes or scores, and ratings submitted with the
+      evidence still to write.
+    - "upcoming": no scorecard yet, and not overdue.
+    """
     rows = db.session.execute(
         select(LoopSession, Scorecard)
         .join(Loop)
@@ -463,13 +473,15 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
     out: dict[str, list] = {"overdue": [], "in_progress": [], "upcoming": [], "done": []}
     for session, card in rows:
         if card is not None and card.is_submitted:
-            out["done"].append((session, card))
-            continue
-        began = (card.started_at if card else None) or session.scheduled_at
-        if began is not None and now - began > OVERDUE_AFTER:
-            out["overdue"].append((session, card))
-        elif card is not None and card.started_at is not None:
-            out["in_progress"].append((session, card))
+            section = "done"
         else:
-            out["upcoming"].append((session, card))
+            if card is not None and card.status == "ratings_submitted":
+                clock = card.ratings_submitted_at
+            else:
+                clock = (card.started_at if card else None) or session.scheduled_at
+            if clock is not None and now - clock > OVERDUE_AFTER:
+                section = "overdue"
+            else:
+                section = "upcoming" if card is None else "in_progress"
+        out[section].append((session, card))
     return out
