@@ -22,12 +22,18 @@ class _Server(BaseApplication):
 
 def serve(host: str, port: int, workers: int) -> None:
     """Serve create_app() on host:port with `workers` gunicorn processes (blocks)."""
-    _Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "accesslog": "-",
-            "timeout": 60,
-            "graceful_timeout": 10,
-        }
-    ).run()
+    _Server(gunicorn_options(host, port, workers)).run()
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    """Return the gunicorn settings `serve` uses."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "accesslog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        # gunicorn's own limit (4094 by default) answers a bare "414" page; at its
+        # maximum, the app's own check (inputs.MAX_URL) answers first, with its page.
+        "limit_request_line": 8190,
+    }

@@ -204,8 +204,13 @@ def test_someone_elses_kit_says_so_and_json_callers_get_json(world):  # noqa: F8
 @pytest.mark.parametrize("url", ["/bank/?q=" + "a" * 5_000, "/loops/1?session=1&q=" + "b" * 3_600])
 def test_a_long_search_gets_the_apps_own_page(world, url):  # noqa: F811
     """Regression (issue 8.18): gunicorn's bare "414 URI Too Long"."""
-    app, _ = world
+    app, ids = world
     lead = signed_in(app, "lead@example.com")
     r = lead.get(url)
     assert r.status_code in (200, 414)
     assert "<title>" in r.get_data(as_text=True)
+    # the search boxes never let a browser send that much
+    loop_id = _ids(app, ids)["loop"]
+    for page in ("/bank/", f"/loops/{loop_id}?session={ids['ivan_session']}&q=x"):
+        html = lead.get(page).get_data(as_text=True)
+        assert 'type="search" name="q" maxlength="200"' in html
