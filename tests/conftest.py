@@ -311,3 +311,27 @@ def users(app):
 def auth(client):
     """Return sign-in helpers for the test client."""
     return AuthActions(client)
+
+
+@pytest.fixture
+def smtp_server():
+    """Run a real SMTP server (aiosmtpd) on 127.0.0.1; yield (port, received messages)."""
+    import email
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append(email.message_from_bytes(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, received
+    controller.stop()

@@ -132,3 +132,45 @@ def test_a_link_for_a_disabled_user_does_not_work(app, client, users):
     response = client.post(link, data={"new": NEW, "confirm": NEW})
     assert response.status_code == 410
     assert "disabled" in response.get_data(as_text=True)
+
+
+# -- email, when an SMTP server is configured ---------------------------------------------------
+
+
+def _admin_makes_a_link(app, client, users):
+    assert AuthActions(client).login(users["admin"]).status_code == 302
+    user_id = _user(app, users["interviewer"]).id
+    return client.post(f"/admin/users/{user_id}/set-password-link").get_data(as_text=True)
+
+
+def test_a_link_is_emailed_when_smtp_is_configured(app, client, users, smtp_server):
+    port, received = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="hiring@example.com")
+    page = _admin_makes_a_link(app, client, users)
+    assert f"Emailed to {users['interviewer']}" in page
+    assert len(received) == 1
+    message = received[0]
+    assert message["To"] == users["interviewer"]
+    assert message["From"] == "hiring@example.com"
+    body = message.get_payload(decode=True).decode()
+    link = page.split('size="60" value="', 1)[1].split('"', 1)[0]
+    assert link in body and "/set-password/" in link
+
+
+def test_a_mail_server_that_is_down_leaves_the_link_on_the_page(app, client, users):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    page = _admin_makes_a_link(app, client, users)
+    assert "Could not email it" in page and "Pass it on yourself" in page
+    assert "/set-password/" in page
+
+
+def test_no_email_is_sent_without_smtp(app, client, users, smtp_server):
+    _, received = smtp_server
+    page = _admin_makes_a_link(app, client, users)
+    assert "Emailed" not in page and "/set-password/" in page
+    assert received == []

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..auth.reset import has_password, link_hours, make_link_token, unusable_password_hash
 from ..extensions import db
+from ..mail import MailError, mail_configured, send_mail
 from ..models import Role, User, audit
 from ..passwords import hash_password
 from ..security import revoke_all, roles_required
@@ -107,6 +108,19 @@ def _form_page(form: UserForm, user: User | None) -> str:
 
 def _link_page(user: User, *, created: bool):
     link = url_for("auth.set_password_from_link", token=make_link_token(user), _external=True)
+    emailed = email_problem = None
+    if mail_configured():
+        try:
+            send_mail(
+                user.email,
+                "Set your interviewkit password",
+                f"Hello {user.name},\n\nSet your password for interviewkit here:\n\n{link}\n\n"
+                f"The link works once and for {link_hours()} hours. If you did not expect "
+                "it, ignore this email and tell your admin.\n",
+            )
+            emailed = user.email
+        except MailError as exc:
+            email_problem = str(exc)
     response = make_response(
         render_template(
             "admin/set_password_link.html",
@@ -114,6 +128,8 @@ def _link_page(user: User, *, created: bool):
             link=link,
             hours=link_hours(),
             created=created,
+            emailed=emailed,
+            email_problem=email_problem,
         )
     )
     response.headers["Cache-Control"] = "no-store"
