@@ -527,9 +527,13 @@ def verify_notes(db_path: Path, users: list[Interviewer]) -> tuple[int, int, lis
 # -- setup and server ------------------------------------------------------------------------
 
 
+SYNCHRONOUS = "FULL"  # set from --synchronous before anything starts
+
+
 def server_config(tmp: Path) -> dict:
     """Return the app configuration the server and the setup share (all in the temp folder)."""
     return {
+        "SQLITE_SYNCHRONOUS": SYNCHRONOUS,
         "INSTANCE_PATH": str(tmp / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
         "BANK_PATH": str(tmp / "bank.db"),  # absent: /healthz answers 503, saves need no bank
@@ -857,7 +861,8 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     with contextlib.closing(sqlite3.connect(tmp / "app.db")) as con:
         journal = con.execute("PRAGMA journal_mode").fetchone()[0]
     print(
-        f"database: SQLite, journal_mode={journal}, at {tmp / 'app.db'}; {os.cpu_count()} "
+        f"database: SQLite, journal_mode={journal}, synchronous={SYNCHRONOUS}, at "
+        f"{tmp / 'app.db'}; {os.cpu_count()} "
         f"cores; setup and start {time.perf_counter() - began:.1f} s"
     )
     print(
@@ -868,12 +873,24 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     bench = Bench(tmp, setup, process.pid, port)
     state["bench"] = bench
 
+    size_before = database_bytes(tmp / "app.db")
     main = bench.run_phase("main", args.users, args.seconds, args.interval)
+    growth = database_bytes(tmp / "app.db") - size_before
     print()
     print(HEADER)
     print(row(main), flush=True)
     print_details(main)
     print(f"\ntotal saves {main.saves}, {main.achieved:.1f} saves/s")
+    from interviewkit.kit.service import KEEP_REVISIONS
+
+    typed = sum(len(u.last_saved.encode()) for u in bench.users[: args.users])
+    print(
+        f"database growth: {growth / 1024:,.0f} kB in all, "
+        f"{growth / max(main.saves, 1):,.0f} bytes per save "
+        f"({growth / 1024 / max(main.saves, 1) * 1000:,.0f} kB per 1,000 saves), for "
+        f"{typed / 1024:,.0f} kB of notes held at the end (revisions kept per note: "
+        f"{KEEP_REVISIONS})"
+    )
     print_targets(main)
 
     if not args.no_ramp:
@@ -926,6 +943,13 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     return 0 if main.passed else 1
 
 
+def database_bytes(path: Path) -> int:
+    """Return the size of the database after moving its WAL into it (what a backup copies)."""
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.stat().st_size + sum(p.stat().st_size for p in (Path(f"{path}-wal"),) if p.exists())
+
+
 def _interrupted(signum, frame) -> None:
     """Turn SIGTERM into KeyboardInterrupt so the cleanup runs."""
     raise KeyboardInterrupt
@@ -944,6 +968,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--no-ramp", action="store_true", help="skip the ramp phase")
     parser.add_argument(
+        "--synchronous",
+        choices=("FULL", "NORMAL"),
+        default="FULL",
+        help="SQLite synchronous setting of the app database (default FULL, as shipped)",
+    )
+    parser.add_argument(
         "--ramp-seconds", type=float, default=20, help="length of each ramp step (default 20)"
     )
     parser.add_argument(
@@ -960,6 +990,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and always stop the server and remove the temp folder."""
     args = parse_args(argv)
+    global SYNCHRONOUS
+    SYNCHRONOUS = args.synchronous
     signal.signal(signal.SIGTERM, _interrupted)
     threading.stack_size(512 * 1024)  # up to --ramp-cap threads
     tmp = Path(tempfile.mkdtemp(prefix="interviewkit-autosave-"))
