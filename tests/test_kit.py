@@ -8,10 +8,18 @@ from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD, app_with_bank, seed_two_interviewer_loop
+from markupsafe import escape
 
 from interviewkit.extensions import db
 from interviewkit.kit.service import KEEP_REVISIONS, merge_texts
-from interviewkit.models import KitRevision, LoopSession, Scorecard, User, utcnow
+from interviewkit.models import (
+    CompetencyRating,
+    KitRevision,
+    LoopSession,
+    Scorecard,
+    User,
+    utcnow,
+)
 
 
 @pytest.mark.parametrize(
@@ -607,3 +615,162 @@ def test_every_queue_state_has_one_section(world, state):
     # the home page lists every open session, and only those
     home = ivan.get("/").get_data(as_text=True)
     assert (f"/kit/{ids['ivan_session']}" in home) is (section != "done")
+
+
+# -- the feedback page: readable, with reasons and per-question notes (issue 8, item 20) ----
+
+
+def _feedback(client, ids):
+    r = client.get(f"/candidates/{ids['candidate']}/feedback")
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
+def _ivan_submits_with_notes_and_amends(app, ids):
+    """Ivan scores (one question not asked), notes, rates 2 against a suggested 3, amends."""
+    ivan = signed_in(app, "ivan@example.com")
+    sid, q = ids["ivan_session"], ids["ivan_q"]
+    _score_all(ivan, ids, 3)
+    save(ivan, sid, item(f"score:{q[1]}", 0, base=1, save_id="notasked01"))
+    save(ivan, sid, item(f"notes:{q[0]}", "IVAN-Q0-NOTE asked about retries", save_id="ivnote0001"))
+    save(ivan, sid, item("general", "IVAN-GENERAL calm and clear", save_id="ivgen00001"))
+    data = _ratings(ids, score=2, reason="IVAN-REASON missed the retry case")
+    assert ivan.post(f"/kit/{sid}/scorecard", data=data).status_code == 302
+    _submit(ivan, ids)
+    comp = ids["ivan_comps"][0]
+    amend = {
+        "action": "amend",
+        "amend-reason": "Re-read my notes after the debrief.",
+        f"amend-score-{comp}": "1",
+        f"amend-evidence-{comp}": "IVAN-NEW-EVIDENCE: could not explain idempotency keys.",
+        "amend-recommendation": "strong_no",
+    }
+    assert ivan.post(f"/kit/{sid}/scorecard", data=amend).status_code == 302
+    return ivan
+
+
+def _titles(app, ids):
+    from interviewkit import bankdb
+
+    with app.app_context():
+        session = db.session.get(LoopSession, ids["ivan_session"])
+        ratings = db.session.execute(
+            db.select(CompetencyRating).join(Scorecard).where(Scorecard.session_id == session.id)
+        ).scalars()
+        return (
+            bankdb.competency_titles(),
+            [q.title for q in session.questions],
+            {r.competency: r.suggested for r in ratings},
+        )
+
+
+def test_the_lead_reads_a_submitted_scorecard_in_full(world):
+    """Regression (issue 8.20): ids instead of titles, raw amendments, no reasons, no notes."""
+    app, ids = world
+    _ivan_submits_with_notes_and_amends(app, ids)
+    competencies, questions, suggested = _titles(app, ids)
+    page = _feedback(signed_in(app, "lead@example.com"), ids)
+    comp = ids["ivan_comps"][0]
+    title = str(escape(competencies[comp]))
+    for c in ids["ivan_comps"]:  # titles, not ids
+        assert f"<td>{escape(competencies[c])}</td>" in page
+        assert f"<td>{c}</td>" not in page
+    # the reason for differing from the suggestion
+    assert any(s is not None for s in suggested.values())
+    for c, s in suggested.items():
+        if s is not None and c != comp:
+            assert f"suggested {s}, chose 2 — because IVAN-REASON missed the retry case" in page
+    # readable amendments
+    assert f"Score for {title}: 2 → 1" in page
+    assert f"Evidence for {title}: changed" in page
+    details = page[page.index(f"Evidence for {title}: changed") :]
+    details = details[: details.index("</details>")]
+    assert "<details>" in details and "IVAN-NEW-EVIDENCE" in details
+    assert f"Evidence for {comp}: walked through it well." in details  # the old text
+    assert "Recommendation: No → Strong no" not in page  # the rating was Yes, not No
+    assert "Recommendation: Yes → Strong no" in page
+    assert f"score:{comp}:" not in page
+    # per question: the title as asked, the score (0 = not asked) and the note
+    answers = page[page.index("Questions as asked") :]
+    for t in questions:
+        assert str(escape(t)) in answers
+    assert "not asked" in answers
+    assert "IVAN-Q0-NOTE asked about retries" in answers
+    assert "IVAN-GENERAL calm and clear" in answers
+
+
+def test_the_amendments_read_the_same_on_the_scorecard_page(world):
+    app, ids = world
+    ivan = _ivan_submits_with_notes_and_amends(app, ids)
+    competencies, _, _ = _titles(app, ids)
+    title = str(escape(competencies[ids["ivan_comps"][0]]))
+    page = ivan.get(f"/kit/{ids['ivan_session']}/scorecard").get_data(as_text=True)
+    assert f"Score for {title}: 2 → 1" in page
+    assert "Recommendation: Yes → Strong no" in page
+
+
+def _iris_rates(app, ids, iris):
+    sid = ids["iris_session"]
+    save(iris, sid, item("general", "IRIS-GENERAL-NOTE", save_id="irisgen01"))
+    save(iris, sid, item(f"notes:{ids['iris_q'][0]}", "IRIS-Q-NOTE", save_id="irisnote1"))
+    data = {**_ratings(ids), **{f"score-{c}": "2" for c in _iris_comps(app, ids)}}
+    assert iris.post(f"/kit/{sid}/scorecard", data=data).status_code == 302
+
+
+def _iris_submits(app, ids, iris):
+    sid = ids["iris_session"]
+    for n, c in enumerate(_iris_comps(app, ids)):
+        text = "IRIS-EVIDENCE written in full here."
+        save(iris, sid, item(f"evidence:{c}", text, save_id=f"irisev{n:04d}"))
+    assert iris.post(f"/kit/{sid}/scorecard", data={"action": "evidence"}).status_code == 302
+
+
+def test_an_interviewer_sees_colleagues_notes_only_once_submitted(world):
+    app, ids = world
+    _ivan_submits_with_notes_and_amends(app, ids)
+    ivan = signed_in(app, "ivan@example.com")
+    iris = signed_in(app, "iris@example.com")
+    save(iris, ids["iris_session"], item("general", "IRIS-DRAFT-NOTE", save_id="irisdraft"))
+    page = _feedback(ivan, ids)
+    assert "IRIS-" not in page and "Not submitted yet." in page
+    _iris_rates(app, ids, iris)  # ratings locked, notes still open
+    page = _feedback(ivan, ids)
+    assert "IRIS-GENERAL-NOTE" not in page and "IRIS-Q-NOTE" not in page
+    assert "Evidence and notes: not submitted yet." in page
+    _iris_submits(app, ids, iris)
+    page = _feedback(ivan, ids)
+    assert "IRIS-GENERAL-NOTE" in page and "IRIS-Q-NOTE" in page
+    with app.app_context():
+        first = db.session.get(LoopSession, ids["iris_session"]).questions[0].title
+    assert str(escape(first)) in page
+    # and Iris, now submitted, sees Ivan's notes and the reason he gave
+    page = _feedback(iris, ids)
+    assert "IVAN-Q0-NOTE" in page and "IVAN-GENERAL" in page and "IVAN-REASON" in page
+
+
+def test_the_feedback_page_does_not_query_once_per_scorecard(world):
+    from sqlalchemy import event
+
+    app, ids = world
+    _ivan_submits_with_notes_and_amends(app, ids)
+    lead = signed_in(app, "lead@example.com")
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _feedback(lead, ids)
+        one_card = len(statements)
+        iris = signed_in(app, "iris@example.com")
+        _iris_rates(app, ids, iris)
+        _iris_submits(app, ids, iris)
+        statements.clear()
+        _feedback(lead, ids)
+        two_cards = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert two_cards == one_card
