@@ -178,11 +178,14 @@ def save_text(card: Scorecard, key: str, value: str, base: int, save_id: str) ->
         )
     )
     if row.version > KEEP_REVISIONS:
+        # a Core delete: no revision objects are loaded here, so the ORM's bulk-delete
+        # bookkeeping (a millisecond a save) has nothing to do
+        revisions = KitRevision.__table__
         db.session.execute(
-            delete(KitRevision).where(
-                KitRevision.scorecard_id == card.id,
-                KitRevision.key == key,
-                KitRevision.version <= row.version - KEEP_REVISIONS,
+            delete(revisions).where(
+                revisions.c.scorecard_id == card.id,
+                revisions.c.key == key,
+                revisions.c.version <= row.version - KEEP_REVISIONS,
             )
         )
     _touch(card)
