@@ -44,7 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_SESSION_HOURS=12,
         # Forms stay valid through a long interview day; the kit renews its token anyway.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a database error never writes what people typed (notes,
+        # names) into the error log; the SQL and the error itself are still logged.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         # SQLite: FULL makes "All changes saved" survive a power cut (docs/operations.md).
         SQLITE_SYNCHRONOUS="FULL",
         SQLITE_BUSY_TIMEOUT_MS=10_000,

@@ -356,6 +356,8 @@ def test_an_over_long_note_is_refused_alone_and_the_others_save(playwright_brows
     status = page.locator("#save-status")
     expect(status).to_have_attribute("data-state", "error")
     expect(status).to_contain_text("Saved, except General notes")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".general").screenshot(path=str(SHOTS / "kit-refused.png"))
     _, texts, _ = db_state(app, ids["ivan_session"])
     key = first_notes.get_attribute("data-key")
     assert texts[key] == "A normal note that must be saved."
@@ -408,6 +410,8 @@ def test_lead_cannot_change_a_submitted_session(playwright_browser, live):
     expect(frozen.locator("text=Add a new session")).to_be_visible()
     expect(frozen.locator("button", has_text="Remove")).to_have_count(0)
     expect(frozen.locator("select[name=interviewer]")).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    frozen.screenshot(path=str(SHOTS / "loop-frozen.png"))
     open_session = lead.locator(f"#session-{ids['iris_session']}")
     expect(open_session.locator("button", has_text="Remove").first).to_be_visible()
     # the safe way on: a new session

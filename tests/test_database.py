@@ -83,3 +83,16 @@ def test_migrations_match_the_models(tmp_path, database_url):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         drop_everything(db)
     assert diff == []
+
+
+def test_a_database_error_never_logs_what_was_typed(app):
+    """Regression (issue 8.2): a failed save on PostgreSQL put the note's text in the log."""
+    from sqlalchemy.exc import DBAPIError
+
+    secret = "CANDIDATE-NOTE-7f3a"
+    with app.app_context():
+        with pytest.raises(DBAPIError) as caught:
+            db.session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": secret})
+        db.session.rollback()
+    assert secret not in str(caught.value)
+    assert "no_such_table" in str(caught.value)
