@@ -249,3 +249,15 @@ def test_leftover_placeholder_refuses_the_load(content_root, bank_path):
     assert [(p.code, p.path) for p in problems] == [("W304", str(path))]
     assert bank_path.read_bytes() == before
     assert not list(bank_path.parent.glob(".bank.db-*"))
+
+
+def test_the_bank_file_is_private(content_root, bank_path):
+    """Like every file in the instance folder (issue 8.11): 0600, on a new and a rebuilt bank."""
+    import os
+    import stat
+
+    load([content_root], bank_path)
+    assert stat.S_IMODE(os.stat(bank_path).st_mode) == 0o600
+    write_question(content_root, "sample-9", prompt=PROMPTS[3] + " With a twist today.")
+    load([content_root], bank_path)
+    assert stat.S_IMODE(os.stat(bank_path).st_mode) == 0o600

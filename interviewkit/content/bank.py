@@ -388,6 +388,7 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
         conn.close()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)  # private like everything in the instance folder
         os.replace(tmp, bank_path)
         result.written = True
     finally:
