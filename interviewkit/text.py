@@ -47,23 +47,20 @@ def clean_note(value: str) -> str:
     return SURROGATE.sub("\ufffd", value)
 
 
-class SingleLine:
-    """WTForms validator: refuse control characters and broken surrogates in a one-line field."""
+class TextRule:
+    """WTForms validator: refuse what `problem` finds (control characters, surrogates)."""
+
+    def __init__(self, *, multiline: bool) -> None:
+        self.multiline = multiline
 
     def __call__(self, form, field) -> None:
         """Raise ValidationError with a message that says what to fix."""
         if isinstance(field.data, str):
-            reason = problem(field.data, multiline=False)
+            reason = problem(field.data, multiline=self.multiline)
             if reason:
                 raise ValidationError(f"This field {reason}.")
 
 
-class MultiLine:
-    """WTForms validator: refuse NUL, other control characters and surrogates in a text area."""
-
-    def __call__(self, form, field) -> None:
-        """Raise ValidationError with a message that says what to fix."""
-        if isinstance(field.data, str):
-            reason = problem(field.data, multiline=True)
-            if reason:
-                raise ValidationError(f"This text {reason}.")
+def SingleLine() -> TextRule:  # noqa: N802 - used like the WTForms validator classes
+    """Return the validator for a one-line field: no control character at all."""
+    return TextRule(multiline=False)

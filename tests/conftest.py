@@ -257,6 +257,38 @@ def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
         }
 
 
+def seed_one_user_per_role(app, roles=("interviewer", "hiring_lead", "admin")):
+    """Create `<role>@example.com` per role, a mid candidate and a loop whose first session
+    the interviewer runs; return the ids the route tests need."""
+    from interviewkit import bankdb
+    from interviewkit.extensions import db
+    from interviewkit.loops.service import create_loop
+    from interviewkit.models import Candidate, User
+    from interviewkit.setup import create_user
+
+    with app.app_context():
+        for role in roles:
+            create_user(f"{role}@example.com", role, role, PASSWORD)
+        lead = db.session.execute(db.select(User).filter_by(role="hiring_lead")).scalar_one()
+        candidate = Candidate(name="C", email="c@example.com", role_title="BE", level="mid")
+        db.session.add(candidate)
+        db.session.flush()
+        with app.test_request_context():
+            loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "seed")
+        interviewer = db.session.execute(db.select(User).filter_by(role="interviewer")).scalar_one()
+        loop.sessions[0].interviewer_id = interviewer.id
+        db.session.commit()
+        session = loop.sessions[0]
+        return {
+            "candidate": candidate.id,
+            "loop": loop.id,
+            "session": session.id,
+            "lqs": [q.id for q in session.questions],
+            "user": lead.id,
+            "question": session.questions[0].question_id,
+        }
+
+
 def empty_app(tmp_path, database_url):
     """Return an app whose database has no tables at all (not even alembic_version)."""
     from interviewkit.extensions import db

@@ -13,13 +13,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD, app_with_bank
-
-from interviewkit import bankdb
-from interviewkit.extensions import db
-from interviewkit.loops.service import create_loop
-from interviewkit.models import Candidate, User
-from interviewkit.setup import create_user
+from conftest import PASSWORD, app_with_bank, seed_one_user_per_role
 
 ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
 HUGE = "9" * 30
@@ -59,27 +53,9 @@ JSON_BODIES = {
 def fuzz_world(tmp_path, database_url, real_bank):
     """An app with one user per role, a candidate and a loop the interviewer runs."""
     app = app_with_bank(tmp_path, database_url, real_bank, LOGIN_RATE_LIMIT="10000 per minute")
-    with app.app_context():
-        for role in ROLES[1:]:
-            create_user(f"{role}@example.com", role, role, PASSWORD)
-        lead = db.session.execute(db.select(User).filter_by(role="hiring_lead")).scalar_one()
-        candidate = Candidate(name="C", email="c@example.com", role_title="BE", level="mid")
-        db.session.add(candidate)
-        db.session.flush()
-        with app.test_request_context():
-            loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "fuzz")
-        interviewer = db.session.execute(db.select(User).filter_by(role="interviewer")).scalar_one()
-        loop.sessions[0].interviewer_id = interviewer.id
-        db.session.commit()
-        session = loop.sessions[0]
-        ids = {
-            "candidate_id": candidate.id,
-            "loop_id": loop.id,
-            "session_id": session.id,
-            "lq_id": session.questions[0].id,
-            "user_id": lead.id,
-            "question_id": session.questions[0].question_id,
-        }
+    seeded = seed_one_user_per_role(app)
+    ids = {f"{name}_id": seeded[name] for name in ("candidate", "loop", "session", "user")}
+    ids["lq_id"], ids["question_id"] = seeded["lqs"][0], seeded["question"]
     return app, ids
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, app_with_bank, make_app
-
-from interviewkit.extensions import db
-from interviewkit.models import Candidate, User
-from interviewkit.setup import create_user
+from conftest import PASSWORD, app_with_bank, make_app, seed_one_user_per_role
 
 ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
@@ -87,32 +83,10 @@ def test_the_table_covers_every_route(tmp_path):
 @pytest.fixture
 def world(tmp_path, database_url, real_bank):
     """An app with one user per role, a candidate and an assembled loop."""
-    from interviewkit import bankdb
-    from interviewkit.loops.service import create_loop
-
     app = app_with_bank(tmp_path, database_url, real_bank)
-    with app.app_context():
-        for role in ROLES[1:]:
-            create_user(f"{role}@example.com", role, role, PASSWORD)
-        lead = db.session.execute(db.select(User).filter_by(role="hiring_lead")).scalar_one()
-        candidate = Candidate(name="C", email="c@example.com", role_title="BE", level="mid")
-        db.session.add(candidate)
-        db.session.flush()
-        with app.test_request_context():
-            loop = create_loop(candidate, bankdb.loop_template("backend-mid"), lead, "seed")
-        interviewer = db.session.execute(db.select(User).filter_by(role="interviewer")).scalar_one()
-        loop.sessions[0].interviewer_id = interviewer.id
-        db.session.commit()
-        session = loop.sessions[0]
-        ids = {
-            "candidate": candidate.id,
-            "loop": loop.id,
-            "session": session.id,
-            # the lead and the admin each remove a different question
-            "lq": {"hiring_lead": session.questions[0].id, "admin": session.questions[1].id},
-            "user": lead.id,
-            "question": session.questions[0].question_id,
-        }
+    ids = seed_one_user_per_role(app)
+    # the lead and the admin each remove a different question
+    ids["lq"] = {"hiring_lead": ids["lqs"][0], "admin": ids["lqs"][1]}
     return app, ids
 
 
