@@ -1,9 +1,11 @@
-"""Rules for text that people type, shared by forms, autosave and the CLI.
+"""Rules for text that people type, shared by forms, autosave and the request checks.
 
-Both databases must store exactly what was typed, or refuse it with a message that says
-what to fix. SQLite accepts a NUL and PostgreSQL refuses it; neither can encode a lone
-surrogate (a half of a UTF-16 pair that browsers and JSON can carry). So every text is
-checked here before it reaches either database, and both behave the same.
+SQLite accepts a NUL and PostgreSQL refuses it; neither can encode a lone surrogate (half
+of a UTF-16 pair that browsers and JSON can carry). So every text is handled here before
+it reaches either database, and both behave the same: a one-line field (a name, an email)
+with a control character is refused with a message saying what to remove, and an
+autosaved note drops what no one can see (`clean_note`), since the interviewer could not
+find it to remove it.
 """
 
 from __future__ import annotations
