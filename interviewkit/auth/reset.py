@@ -75,8 +75,10 @@ def user_for_link_token(token: str) -> User:
     return user
 
 
-def set_password(user: User, password: str, actor: User | None, via: str) -> None:
+def set_password(
+    user: User, password: str, actor: User | None, via: str, action: str = "password_set"
+) -> None:
     """Set a user's password, sign them out everywhere and audit it (the caller commits)."""
     user.password_hash = hash_password(password)
     revoke_all(user)
-    audit(actor, "password_set", user, via=via)
+    audit(actor, action, user, via=via)

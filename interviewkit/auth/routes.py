@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 from ..extensions import db
 from ..models import User, audit
 from ..passwords import hash_password
-from ..security import end_session, login_required, revoke_all, start_session
+from ..security import end_session, login_required, start_session
 from ..text import problem
 from . import bp
 from .forms import LoginForm, NewPasswordForm, PasswordForm
@@ -94,9 +94,7 @@ def change_password():
             form.current.errors.append("That is not your current password.")
         else:
             user = db.session.get(User, current_user.id)
-            user.password_hash = hash_password(form.new.data)
-            revoke_all(user)
-            audit(user, "password_changed", user)
+            set_password(user, form.new.data, user, via="account", action="password_changed")
             db.session.commit()
             session.clear()
             start_session(user)

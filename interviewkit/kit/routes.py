@@ -5,13 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from .. import bankdb
 from ..extensions import db
-from ..models import RECOMMENDATION_LABELS, Amendment, Candidate, LoopSession, Scorecard, audit
+from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, Scorecard, audit
 from ..security import json_body, login_required
 from . import bp, service
 
@@ -180,7 +178,6 @@ def feedback(candidate_id: int):
     if not service.can_see_feedback(current_user, candidate):
         return render_template("kit/feedback_locked.html", candidate=candidate), 403
     cards = service.feedback_for(current_user, candidate)
-    _load_details(cards)
     return render_template(
         "kit/feedback.html",
         candidate=candidate,
@@ -189,24 +186,6 @@ def feedback(candidate_id: int):
         competencies=bankdb.competency_titles(missing_ok=True),
         labels=RECOMMENDATION_LABELS,
     )
-
-
-def _load_details(cards: list[Scorecard]) -> None:
-    """Load what the feedback page shows of these cards in one query per relation (no N+1)."""
-    if not cards:
-        return
-    db.session.execute(
-        select(Scorecard)
-        .where(Scorecard.id.in_([card.id for card in cards]))
-        .options(
-            selectinload(Scorecard.session).selectinload(LoopSession.questions),
-            selectinload(Scorecard.interviewer),
-            selectinload(Scorecard.ratings),
-            selectinload(Scorecard.amendments).selectinload(Amendment.actor),
-            selectinload(Scorecard.texts),
-            selectinload(Scorecard.scores),
-        )
-    ).scalars().all()
 
 
 def _answers(card: Scorecard) -> list[dict]:

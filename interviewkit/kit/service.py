@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -445,6 +446,15 @@ def feedback_for(user: User, candidate: Candidate) -> list[Scorecard]:
             .join(Loop)
             .where(Loop.candidate_id == candidate.id)
             .order_by(Loop.id, LoopSession.position)
+            # everything the feedback page shows, in one query per relation (no N+1)
+            .options(
+                selectinload(Scorecard.session).selectinload(LoopSession.questions),
+                selectinload(Scorecard.interviewer),
+                selectinload(Scorecard.ratings),
+                selectinload(Scorecard.amendments).selectinload(Amendment.actor),
+                selectinload(Scorecard.texts),
+                selectinload(Scorecard.scores),
+            )
         ).scalars()
     )
 
