@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_RATE_LIMIT="10 per minute",
         LOGIN_ADDRESS_RATE_LIMIT=None,
         SET_PASSWORD_LINK_HOURS=48,
+        # A scorecard not submitted this many hours after its session is overdue: it shows
+        # on the interviewer's queue and the lead's dashboard, and `remind` emails about it.
+        SCORECARD_DEADLINE_HOURS=24,
         RATELIMIT_STORAGE_URI="memory://",
         # Two apps sharing one Redis must not share counters: `init` writes a unique one.
         RATELIMIT_KEY_PREFIX="interviewkit",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,12 +122,24 @@ class Candidate(db.Model):
     role_title: Mapped[str] = mapped_column(String(120))
     level: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Shown in the kit's header: where to read the CV and code samples, and the language
+    # the candidate would rather write code in.
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(40), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     loops: Mapped[list[Loop]] = relationship(
         back_populates="candidate", order_by="Loop.id", cascade="all, delete-orphan"
     )
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="candidate", order_by="Decision.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def decision(self) -> Decision | None:
+        """Return the decision in force (the latest), or None before the first."""
+        return self.decisions[-1] if self.decisions else None
 
 
 class Loop(db.Model):
@@ -145,6 +157,9 @@ class Loop(db.Model):
     seed: Mapped[str] = mapped_column(String(64))
     bank_build: Mapped[str] = mapped_column(String(64), default="")
     notes: Mapped[list] = mapped_column(JSON, default=list)
+    # The lead's note to every interviewer of this loop: what to focus on, what earlier
+    # rounds left open. Shown at the top of each kit; it is the lead's text, not feedback.
+    prep_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -407,3 +422,56 @@ class Amendment(db.Model):
 
     scorecard: Mapped[Scorecard] = relationship(back_populates="amendments")
     actor: Mapped[User | None] = relationship()
+
+
+# -- the hiring lead's decision and reminders -----------------------------------------------
+
+DECISIONS = ("hire", "no_hire", "another_loop")
+DECISION_LABELS = {"hire": "Hire", "no_hire": "No hire", "another_loop": "Another loop"}
+
+
+class Decision(db.Model):
+    """A hiring lead's decision on a candidate, with its rationale.
+
+    Append-only: a change is a new row with the reason for the change, so every earlier
+    decision stays on record and the latest row is the one in force.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text)
+    change_reason: Mapped[str] = mapped_column(Text, default="")  # empty on the first decision
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="decisions")
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        """Return the outcome as shown to people."""
+        return DECISION_LABELS.get(self.outcome, self.outcome)
+
+
+class ReminderSent(db.Model):
+    """One reminder email about one interviewer's overdue scorecard, on one day.
+
+    The unique index is what makes `interviewkit remind` safe to run from cron as often
+    as you like: a second run on the same day finds the row and sends nothing.
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        Index("ux_reminders_session_user_day", "session_id", "interviewer_id", "day", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("loop_sessions.id", ondelete="CASCADE"))
+    interviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
