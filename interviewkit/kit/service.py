@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -38,7 +39,6 @@ MAX_TEXT = 100_000  # characters in one note: far beyond any interview, small en
 KEY_RE = re.compile(r"^(general|notes:\d{1,18}|evidence:[a-z0-9-]{1,80})$", re.ASCII)
 SCORE_KEY_RE = re.compile(r"^score:\d{1,18}$", re.ASCII)
 SAVE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-OVERDUE_AFTER = timedelta(hours=24)
 # Revisions kept per text: the base of any merge a live tab can still ask for, and the
 # save ids that make retries idempotent. Older ones are pruned, so storage stays bounded
 # however often a note is saved (the current text itself is always in kit_texts).
@@ -463,8 +463,8 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
     """Return the user's sessions in four sections, each state in exactly one of them.
 
     - "done" (Submitted): the scorecard is submitted, evidence and all.
-    - "overdue": not submitted, and its clock ran out: 24 h after the ratings were
-      submitted for a card waiting for its evidence; otherwise 24 h after the interview
+    - "overdue": not submitted, and past its deadline (`due_at`): after the ratings were
+      submitted for a card waiting for its evidence; otherwise after the interview
       started (first save in the kit) or, before that, after the scheduled time.
     - "in_progress": any other scorecard that exists and is not submitted: a draft that
       was only opened, a draft with notes or scores, and ratings submitted with the
@@ -487,14 +487,35 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
     for session, card in rows:
         if card is not None and card.is_submitted:
             section = "done"
+        elif is_overdue(session, card, now):
+            section = "overdue"
         else:
-            if card is not None and card.status == "ratings_submitted":
-                clock = card.ratings_submitted_at
-            else:
-                clock = (card.started_at if card else None) or session.scheduled_at
-            if clock is not None and now - clock > OVERDUE_AFTER:
-                section = "overdue"
-            else:
-                section = "upcoming" if card is None else "in_progress"
+            section = "upcoming" if card is None else "in_progress"
         out[section].append((session, card))
     return out
+
+
+def deadline() -> timedelta:
+    """Return how long after its session a scorecard may stay unsubmitted (configurable)."""
+    return timedelta(hours=float(current_app.config.get("SCORECARD_DEADLINE_HOURS", 24)))
+
+
+def due_at(session: LoopSession, card: Scorecard | None) -> datetime | None:
+    """Return when this scorecard falls overdue, or None if its clock has not started.
+
+    The clock starts at the interview (its first save in the kit or, before that, its
+    scheduled time); once ratings are submitted, it restarts for the evidence.
+    """
+    if card is not None and card.is_submitted:
+        return None
+    if card is not None and card.status == "ratings_submitted":
+        clock = card.ratings_submitted_at
+    else:
+        clock = (card.started_at if card else None) or session.scheduled_at
+    return None if clock is None else clock + deadline()
+
+
+def is_overdue(session: LoopSession, card: Scorecard | None, now: datetime | None = None) -> bool:
+    """Return True if this session's scorecard is past its deadline and not submitted."""
+    due = due_at(session, card)
+    return due is not None and (now or utcnow()) > due
