@@ -1,0 +1,1 @@
+"""The numbers: plain functions for the debrief, calibration, question statistics and coverage."""
