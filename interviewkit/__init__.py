@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .kit import bp as kit_bp
     from .main import bp as main_bp
     from .main.routes import register_error_handlers
+    from .review import bp as review_bp
 
     inputs.register_converters(app)
     database.configure(app)
@@ -80,7 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
-    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp):
+    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp, review_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     cli.init_app(app)

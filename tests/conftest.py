@@ -257,6 +257,39 @@ def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
         }
 
 
+def submit_scorecard(app, session_id, email, scores, recommendation="yes", full=True, **times):
+    """Submit `email`'s scorecard for a session through the kit's own rules.
+
+    scores: competency -> 1..4 for every competency of the session. With `full`, the
+    evidence is written and submitted too (status "submitted"); otherwise only the
+    ratings are ("ratings_submitted"). `times` sets started_at / submitted_at if given.
+    Returns the scorecard id.
+    """
+    from interviewkit.extensions import db
+    from interviewkit.kit import service
+    from interviewkit.models import KitText, LoopSession, User
+
+    with app.app_context():
+        session = db.session.get(LoopSession, session_id)
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+        card = service.scorecard_for(session, user)
+        reasons = {c: "The questions did not show the whole picture here." for c in scores}
+        errors = service.submit_ratings(card, scores, reasons, recommendation)
+        assert not errors, errors
+        if full:
+            for comp in scores:
+                card.texts.append(
+                    KitText(key=f"evidence:{comp}", text=f"Evidence on {comp} from {user.name}.")
+                )
+            db.session.flush()
+            errors = service.submit_evidence(card)
+            assert not errors, errors
+        for name, value in times.items():
+            setattr(card, name, value)
+        db.session.commit()
+        return card.id
+
+
 def seed_one_user_per_role(app, roles=("interviewer", "hiring_lead", "admin")):
     """Create `<role>@example.com` per role, a mid candidate and a loop whose first session
     the interviewer runs; return the ids the route tests need."""

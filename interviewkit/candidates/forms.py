@@ -1,5 +1,7 @@
 """Candidate and loop forms."""
 
+from urllib.parse import urlsplit
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,11 +13,22 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..models import CANDIDATE_STATUSES, LEVELS
-from ..text import SingleLine
+from ..text import SingleLine, TextRule
+
+MAX_LINKS = 10
 
 
 class CandidateForm(FlaskForm):
@@ -42,9 +55,31 @@ class CandidateForm(FlaskForm):
         "Status",
         choices=[SelectChoice(value=s, label=s.replace("_", " ")) for s in CANDIDATE_STATUSES],
     )
+    links = TextAreaField(
+        "Links (CV, code samples), one per line",
+        validators=[Optional(), Length(max=2000), TextRule(multiline=True)],
+        render_kw={"rows": 3},
+    )
+    language = StringField(
+        "Preferred programming language",
+        validators=[Optional(), Length(max=40), SingleLine()],
+    )
     # shown only when another candidate has the same email: ticking it saves anyway
     allow_duplicate = BooleanField("Create a new record anyway (this person is re-applying)")
     submit = SubmitField("Save")
+
+    def validate_links(self, field) -> None:
+        """Accept up to 10 http(s) addresses, one per line, and keep them as a list."""
+        lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        if len(lines) > MAX_LINKS:
+            raise ValidationError(f"Give at most {MAX_LINKS} links.")
+        for line in lines:
+            parts = urlsplit(line)
+            if parts.scheme not in ("http", "https") or not parts.netloc or " " in line:
+                raise ValidationError(
+                    f"{line[:80]!r} is not a web address: links start with https:// (one per line)."
+                )
+        self.link_list = lines
 
 
 class LoopForm(FlaskForm):
@@ -99,3 +134,13 @@ class SessionForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token (remove)."""
+
+
+class PrepNoteForm(FlaskForm):
+    """The lead's note to every interviewer of a loop."""
+
+    prep_note = TextAreaField(
+        "Prep note for the interviewers",
+        validators=[Optional(), Length(max=5000), TextRule(multiline=True)],
+        render_kw={"rows": 4},
+    )

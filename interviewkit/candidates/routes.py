@@ -12,6 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from .. import bankdb
@@ -27,6 +28,7 @@ from .forms import (
     EmptyForm,
     LoopForm,
     MoveForm,
+    PrepNoteForm,
     QuestionIdForm,
     SessionForm,
 )
@@ -39,7 +41,11 @@ LEADS = (Role.LEAD, Role.ADMIN)
 def index():
     """List candidates, newest first."""
     status = request.args.get("status", "active")
-    query = select(Candidate).order_by(Candidate.created_at.desc())
+    query = (
+        select(Candidate)
+        .order_by(Candidate.created_at.desc())
+        .options(selectinload(Candidate.decisions), selectinload(Candidate.loops))
+    )
     if status != "all":
         query = query.where(Candidate.status == status)
     return render_template(
@@ -85,6 +91,8 @@ def _fill(candidate: Candidate, form: CandidateForm) -> None:
     candidate.role_title = form.role_title.data.strip()
     candidate.level = form.level.data
     candidate.status = form.status.data
+    candidate.links = getattr(form, "link_list", [])
+    candidate.language = (form.language.data or "").strip()
 
 
 def _email(form: CandidateForm) -> str:
@@ -105,6 +113,8 @@ def edit(candidate_id: int):
     """Edit a candidate."""
     candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
     form = CandidateForm(obj=candidate)
+    if request.method == "GET":
+        form.links.data = "\n".join(candidate.links or [])
     form.allow_duplicate.label.text = "Save anyway (keep both records of this person)"
     duplicates: list[Candidate] = []
     if form.validate_on_submit():
@@ -203,7 +213,30 @@ def loop(loop_id: int):
         id_form=QuestionIdForm(),
         move_form=MoveForm(),
         empty_form=EmptyForm(),
+        prep_form=PrepNoteForm(prep_note=loop.prep_note),
     )
+
+
+@bp.post("/loops/<int:loop_id>/prep-note")
+@roles_required(*LEADS)
+def prep_note(loop_id: int):
+    """Save the lead's prep note, shown at the top of every kit of the loop."""
+    loop = _loop_or_404(loop_id)
+    form = PrepNoteForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(f"Prep note not saved: {message}", "error")
+        return _back(loop)
+    text = (form.prep_note.data or "").strip()
+    if text != loop.prep_note:
+        audit(current_user, "prep_note_changed", loop, before=loop.prep_note, after=text)
+        loop.prep_note = text
+        db.session.commit()
+    flash(
+        "Prep note saved: every interviewer of this loop sees it at the top of their kit.", "info"
+    )
+    return _back(loop)
 
 
 def _flash_violations(violations) -> None:

@@ -1,0 +1,327 @@
+"""The numbers, gathered with SQL aggregation and handed to the plain functions in stats.
+
+Each function here asks the app database for sums, counts and coincidence tables (never a
+row per score), so a page over ten thousand sessions moves a few hundred numbers into
+Python. What counts everywhere: ratings from scorecards whose ratings are submitted
+(`ratings_submitted` or `submitted`); drafts are an interviewer's private work.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Float, cast, func, literal, select
+
+from ..extensions import db
+from ..models import (
+    CompetencyRating,
+    Decision,
+    KitScore,
+    Loop,
+    LoopQuestion,
+    LoopSession,
+    Scorecard,
+    User,
+)
+from . import stats
+
+LOCKED = ("ratings_submitted", "submitted")
+HIRE_SIDE = {"yes": "hire", "strong_yes": "hire", "no": "no_hire", "strong_no": "no_hire"}
+
+
+def decided():
+    """Return a subquery of each candidate's decision in force: (candidate_id, outcome)."""
+    latest = (
+        select(Decision.candidate_id, func.max(Decision.id).label("id"))
+        .group_by(Decision.candidate_id)
+        .subquery()
+    )
+    return (
+        select(Decision.candidate_id, Decision.outcome)
+        .join(latest, Decision.id == latest.c.id)
+        .subquery("decided")
+    )
+
+
+def _rated():
+    """Return the base query of counted ratings: candidate, competency, card, rater, score."""
+    return (
+        select(
+            Loop.candidate_id.label("cand"),
+            CompetencyRating.competency.label("comp"),
+            Scorecard.id.label("card"),
+            Scorecard.interviewer_id.label("who"),
+            CompetencyRating.score.label("score"),
+        )
+        .join(Scorecard, CompetencyRating.scorecard_id == Scorecard.id)
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .join(Loop, LoopSession.loop_id == Loop.id)
+        .where(
+            Scorecard.status.in_(LOCKED),
+            CompetencyRating.score.is_not(None),
+            Scorecard.interviewer_id.is_not(None),
+        )
+    )
+
+
+def offset_moments() -> dict[int, tuple[int, float, float]]:
+    """Return interviewer id -> (paired scores, Σd, Σd²), d = own score - other panelists' mean.
+
+    A unit is one candidate and one competency. An interviewer who scored a unit twice
+    (two sessions) counts once, with their mean, so they are never their own panel.
+    """
+    rated = _rated().subquery()
+    per_rater = (
+        select(
+            rated.c.cand,
+            rated.c.comp,
+            rated.c.who,
+            cast(func.avg(rated.c.score), Float).label("s"),
+        )
+        .group_by(rated.c.cand, rated.c.comp, rated.c.who)
+        .subquery()
+    )
+    units = (
+        select(
+            per_rater.c.cand,
+            per_rater.c.comp,
+            func.sum(per_rater.c.s).label("total"),
+            func.count().label("k"),
+        )
+        .group_by(per_rater.c.cand, per_rater.c.comp)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    d = per_rater.c.s - (units.c.total - per_rater.c.s) / cast(units.c.k - 1, Float)
+    rows = db.session.execute(
+        select(per_rater.c.who, func.count(), func.sum(d), func.sum(d * d))
+        .join(units, (units.c.cand == per_rater.c.cand) & (units.c.comp == per_rater.c.comp))
+        .group_by(per_rater.c.who)
+    )
+    return {who: (n, float(total), float(sq)) for who, n, total, sq in rows}
+
+
+def offsets(min_pairs: int = stats.MIN_PAIRS) -> dict[int, stats.Offset]:
+    """Return every interviewer's calibrated offset against their panels."""
+    return {
+        who: stats.offset_from_moments(who, n, total, sq, min_pairs=min_pairs)
+        for who, (n, total, sq) in offset_moments().items()
+    }
+
+
+@dataclass
+class Calibration:
+    """One interviewer's numbers on the calibration page."""
+
+    user: User
+    offset: stats.Offset
+    spread: stats.Interval | None  # their own scores: mean, sd, n
+    match: stats.Interval | None  # share of recommendations on the decided side
+    matched: int
+    decided: int
+    median_hours: float | None  # session start to submitted scorecard
+    submitted: int
+
+
+def calibration(min_pairs: int = stats.MIN_PAIRS) -> list[Calibration]:
+    """Return calibration numbers for every interviewer who has submitted ratings."""
+    rated = _rated().subquery()
+    spread_rows = db.session.execute(
+        select(
+            rated.c.who,
+            func.count(),
+            cast(func.sum(rated.c.score), Float),
+            cast(func.sum(rated.c.score * rated.c.score), Float),
+        ).group_by(rated.c.who)
+    ).all()
+    spreads = {who: stats.interval_from_moments(n, t, sq) for who, n, t, sq in spread_rows}
+
+    dec = decided()
+    match_rows = db.session.execute(
+        select(Scorecard.interviewer_id, Scorecard.recommendation, dec.c.outcome, func.count())
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .join(Loop, LoopSession.loop_id == Loop.id)
+        .join(dec, dec.c.candidate_id == Loop.candidate_id)
+        .where(Scorecard.status.in_(LOCKED), dec.c.outcome.in_(("hire", "no_hire")))
+        .group_by(Scorecard.interviewer_id, Scorecard.recommendation, dec.c.outcome)
+    )
+    matches: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for who, rec, outcome, n in match_rows:
+        if who is None or rec not in HIRE_SIDE:
+            continue
+        matches[who][1] += n
+        if HIRE_SIDE[rec] == outcome:
+            matches[who][0] += n
+
+    hours = _hours_to_submit()
+    offs = offsets(min_pairs)
+    people = set(spreads) | set(hours)
+    users = {
+        u.id: u
+        for u in db.session.execute(select(User).where(User.id.in_(people))).scalars()
+        if people
+    }
+    out = []
+    for who in sorted(people, key=lambda i: users[i].name.lower() if i in users else ""):
+        if who not in users:
+            continue
+        matched, n = matches.get(who, (0, 0))
+        share = None
+        if n:
+            low, high = stats.wilson_interval(matched, n)
+            share = stats.Interval(mean=matched / n, low=low, high=high, n=n, sd=None)
+        times = hours.get(who, [])
+        out.append(
+            Calibration(
+                user=users[who],
+                offset=offs.get(who) or stats.offset_from_moments(who, 0, 0.0, 0.0, min_pairs),
+                spread=spreads.get(who),
+                match=share,
+                matched=matched,
+                decided=n,
+                median_hours=stats.median(times),
+                submitted=len(times),
+            )
+        )
+    return out
+
+
+def _hours_to_submit() -> dict[int, list[float]]:
+    """Return interviewer id -> hours from each session's start to its submitted scorecard.
+
+    One timestamp pair per submitted scorecard (a median needs the values; SQLite has no
+    portable percentile function). The start is the scheduled time, else the first save.
+    """
+    rows = db.session.execute(
+        select(
+            Scorecard.interviewer_id,
+            func.coalesce(LoopSession.scheduled_at, Scorecard.started_at),
+            Scorecard.submitted_at,
+        )
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .where(Scorecard.status == "submitted", Scorecard.interviewer_id.is_not(None))
+    )
+    out: dict[int, list[float]] = defaultdict(list)
+    for who, start, done in rows:
+        if isinstance(start, datetime) and isinstance(done, datetime):
+            out[who].append(max(0.0, (done - start).total_seconds() / 3600))
+    return out
+
+
+def agreement() -> dict[str, tuple[float | None, int, int]]:
+    """Return competency -> (Krippendorff's alpha, units with 2+ raters, pairable scores).
+
+    The coincidence table is summed in SQL: every ordered pair of scores from two
+    different scorecards on one candidate and competency, weighted 1 / (m - 1).
+    """
+    rated = _rated().subquery()
+    r1, r2 = rated.alias("r1"), rated.alias("r2")
+    units = (
+        select(rated.c.cand, rated.c.comp, func.count().label("m"))
+        .group_by(rated.c.cand, rated.c.comp)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            r1.c.comp,
+            r1.c.score,
+            r2.c.score,
+            func.sum(literal(1.0) / cast(units.c.m - 1, Float)),
+        )
+        .join(r2, (r1.c.cand == r2.c.cand) & (r1.c.comp == r2.c.comp) & (r1.c.card != r2.c.card))
+        .join(units, (units.c.cand == r1.c.cand) & (units.c.comp == r1.c.comp))
+        .group_by(r1.c.comp, r1.c.score, r2.c.score)
+    )
+    tables: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+    for comp, a, b, weight in rows:
+        tables[comp][(int(a), int(b))] = float(weight)
+    sizes = db.session.execute(
+        select(units.c.comp, func.count(), func.sum(units.c.m)).group_by(units.c.comp)
+    )
+    counts = {comp: (n, int(m)) for comp, n, m in sizes}
+    return {
+        comp: (stats.alpha_from_coincidences(table), *counts.get(comp, (0, 0)))
+        for comp, table in sorted(tables.items())
+    }
+
+
+@dataclass
+class QuestionRow:
+    """One question (all versions) or one version of it, with its statistics."""
+
+    question_id: str
+    content_hash: str | None  # None for the row over every version
+    title: str
+    stats: stats.QuestionStats
+    versions: list[QuestionRow]
+
+
+def question_rows() -> list[QuestionRow]:
+    """Return statistics per question id, each with its versions where the text changed."""
+    dec = decided()
+    rows = db.session.execute(
+        select(
+            LoopQuestion.question_id,
+            LoopQuestion.content_hash,
+            KitScore.score,
+            dec.c.outcome,
+            func.count(),
+        )
+        .join(KitScore, KitScore.loop_question_id == LoopQuestion.id)
+        .join(Scorecard, KitScore.scorecard_id == Scorecard.id)
+        .join(LoopSession, LoopQuestion.session_id == LoopSession.id)
+        .join(Loop, LoopSession.loop_id == Loop.id)
+        .outerjoin(dec, dec.c.candidate_id == Loop.candidate_id)
+        .where(Scorecard.status.in_(LOCKED), KitScore.score.is_not(None))
+        .group_by(
+            LoopQuestion.question_id, LoopQuestion.content_hash, KitScore.score, dec.c.outcome
+        )
+    ).all()
+    per_version: dict[tuple[str, str], tuple[dict, dict]] = defaultdict(
+        lambda: (defaultdict(int), defaultdict(int))
+    )
+    for qid, chash, score, outcome, n in rows:
+        for key in ((qid, chash), (qid, None)):
+            scores, decisions = per_version[key]
+            scores[score] += n
+            if score and outcome in ("hire", "no_hire"):
+                decisions[(score, outcome == "hire")] += n
+    titles = _titles()
+    out: dict[str, QuestionRow] = {}
+    for (qid, chash), (scores, decisions) in sorted(
+        per_version.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
+        row = QuestionRow(
+            qid,
+            chash,
+            titles.get((qid, chash)) or titles.get((qid, None), qid),
+            stats.question_stats(dict(scores), dict(decisions)),
+            [],
+        )
+        if chash is None:
+            out[qid] = row
+        else:
+            out.setdefault(qid, row).versions.append(row)
+    for row in out.values():
+        if len(row.versions) < 2:  # one version: the row over every version says it all
+            row.versions = []
+    return sorted(out.values(), key=lambda r: (-len(r.stats.flags), r.question_id))
+
+
+def _titles() -> dict[tuple[str, str | None], str]:
+    """Return the title each question version was asked under (latest placement wins)."""
+    latest = (
+        select(func.max(LoopQuestion.id))
+        .group_by(LoopQuestion.question_id, LoopQuestion.content_hash)
+        .scalar_subquery()
+    )
+    out: dict[tuple[str, str | None], str] = {}
+    for lq in db.session.execute(
+        select(LoopQuestion).where(LoopQuestion.id.in_(latest)).order_by(LoopQuestion.id)
+    ).scalars():
+        out[(lq.question_id, lq.content_hash)] = lq.title
+        out[(lq.question_id, None)] = lq.title
+    return out

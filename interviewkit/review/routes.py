@@ -1,0 +1,366 @@
+"""Debrief, decision, exports, comparison, the lead's dashboard and the numbers pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import bankdb
+from ..analytics import charts, coverage, queries, stats
+from ..extensions import db
+from ..kit import service as kit
+from ..models import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Candidate, Role, audit
+from ..security import login_required, roles_required
+from . import bp, service
+from .forms import DecisionForm
+
+LEADS = (Role.LEAD, Role.ADMIN)
+
+
+def _candidate_or_404(candidate_id: int) -> Candidate:
+    return db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+
+
+def _page_args(page: service.DebriefPage, **extra) -> dict:
+    return {
+        "page": page,
+        "d": page.result,
+        "candidate": page.candidate,
+        "competencies": bankdb.competency_titles(missing_ok=True),
+        "labels": {**RECOMMENDATION_LABELS, **DECISION_LABELS},
+        "min_pairs": stats.MIN_PAIRS,
+        **extra,
+    }
+
+
+@bp.route("/candidates/<int:candidate_id>/debrief", methods=["GET"])
+@roles_required(*LEADS)
+def debrief(candidate_id: int):
+    """Show a candidate's debrief: matrix, flags, combined result and the decision."""
+    candidate = _candidate_or_404(candidate_id)
+    page = service.debrief_page(current_user, candidate)
+    form = DecisionForm()
+    if candidate.decision is not None:
+        form.outcome.data = candidate.decision.outcome
+    return render_template("review/debrief.html", form=form, **_page_args(page))
+
+
+@bp.post("/candidates/<int:candidate_id>/decision")
+@roles_required(*LEADS)
+def decide(candidate_id: int):
+    """Record the decision, or change it with a reason (every version is kept)."""
+    candidate = _candidate_or_404(candidate_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            service.record_decision(
+                candidate,
+                current_user,
+                form.outcome.data,
+                form.rationale.data,
+                form.change_reason.data or "",
+            )
+        except service.DecisionError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Decision recorded: {candidate.decision.label}.", "info")
+            return redirect(url_for("review.debrief", candidate_id=candidate.id) + "#decision")
+    page = service.debrief_page(current_user, candidate)
+    return render_template("review/debrief.html", form=form, **_page_args(page)), 422
+
+
+@bp.get("/candidates/<int:candidate_id>/debrief/print")
+@roles_required(*LEADS)
+def debrief_print(candidate_id: int):
+    """Show the debrief laid out for paper: no navigation, a page per session."""
+    candidate = _candidate_or_404(candidate_id)
+    page = service.debrief_page(current_user, candidate)
+    audit(current_user, "exported", candidate, format="print")
+    db.session.commit()
+    return render_template(
+        "review/debrief_print.html", printed_at=datetime.now(UTC), **_page_args(page)
+    )
+
+
+@bp.get("/candidates/<int:candidate_id>/export.<any(csv, json):fmt>")
+@login_required
+def export_candidate(candidate_id: int, fmt: str):
+    """Download one candidate's scorecards (and decision, for leads) as CSV or JSON.
+
+    The same rules as the feedback page: someone with no part in the candidate's loops
+    gets 404, an interviewer who has not submitted their own scorecard gets 403.
+    """
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or not kit.is_on_panel(current_user, candidate):
+        abort(404, description="No candidate with that id.")
+    if not kit.can_see_feedback(current_user, candidate):
+        abort(403, description="Submit your own scorecard first; then you can export the others.")
+    return _export([candidate], fmt, f"candidate-{candidate.id}", candidate)
+
+
+@bp.get("/roles/export.<any(csv, json):fmt>")
+@roles_required(*LEADS)
+def export_role(fmt: str):
+    """Download every candidate for a role (and level) as CSV or JSON."""
+    role = request.args.get("role", "").strip()[:120]
+    level = request.args.get("level", "")
+    if not role:
+        abort(400, description="Say which role to export: ?role=Back-end engineer")
+    if level and level not in LEVELS:
+        abort(400, description=f"Level is one of {', '.join(LEVELS)}.")
+    candidates = service.candidates_for_role(role, level)
+    slug = "-".join(role.lower().split())[:60] + (f"-{level}" if level else "")
+    return _export(candidates, fmt, f"role-{slug}", None, role=role, level=level)
+
+
+def _export(candidates, fmt: str, name: str, target, **detail):
+    """Build the download and write who exported what into the audit log."""
+    if fmt == "csv":
+        body = service.to_csv(service.export_rows(current_user, candidates))
+        mimetype = "text/csv"
+    else:
+        body = json.dumps(service.export_json(current_user, candidates), indent=2)
+        mimetype = "application/json"
+    if target is not None:
+        audit(current_user, "exported", target, format=fmt)
+    else:
+        audit(
+            current_user,
+            "exported",
+            current_user,
+            format=fmt,
+            candidates=[c.id for c in candidates],
+            **detail,
+        )
+    db.session.commit()
+    return _download(body, mimetype, f"{name}.{fmt}")
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in filename)
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+@bp.get("/compare")
+@roles_required(*LEADS)
+def compare():
+    """Compare candidates for one role and level side by side, one row each."""
+    role = request.args.get("role", "").strip()[:120]
+    level = request.args.get("level", "")
+    rows, competencies = [], []
+    if role:
+        if level and level not in LEVELS:
+            abort(400, description=f"Level is one of {', '.join(LEVELS)}.")
+        for candidate in service.candidates_for_role(role, level):
+            page = service.debrief_page(current_user, candidate)
+            rows.append(page)
+            for comp in page.result.competencies:
+                if comp not in competencies:
+                    competencies.append(comp)
+    return render_template(
+        "review/compare.html",
+        rows=rows,
+        role=role,
+        level=level,
+        roles=service.roles(),
+        comps=competencies,
+        competencies=bankdb.competency_titles(missing_ok=True),
+        labels={**RECOMMENDATION_LABELS, **DECISION_LABELS},
+    )
+
+
+@bp.get("/dashboard")
+@roles_required(*LEADS)
+def dashboard():
+    """Show what a lead should act on: decisions to make, scorecards missing or overdue."""
+    return render_template("review/dashboard.html", dash=service.dashboard(), roles=service.roles())
+
+
+# -- the numbers ----------------------------------------------------------------------------
+
+
+@bp.get("/numbers/calibration")
+@roles_required(*LEADS)
+def calibration():
+    """Show interviewer calibration and inter-rater agreement, with charts and tables."""
+    people = queries.calibration()
+    agreement = queries.agreement()
+    titles = bankdb.competency_titles(missing_ok=True)
+    shown = [p for p in people if p.offset.enough and p.offset.interval]
+    offset_chart = charts.interval_chart(
+        "Interviewer offsets from their panels (95% CI)",
+        [
+            (p.user.name, p.offset.interval.mean, p.offset.interval.low, p.offset.interval.high)
+            for p in shown
+        ],
+        reference=0.0,
+        lo=-3.0,
+        hi=3.0,
+    )
+    agreement_chart = charts.bar_chart(
+        "Agreement per competency (Krippendorff's alpha)",
+        [(titles.get(c, c), a) for c, (a, _, _) in agreement.items() if a is not None],
+    )
+    return render_template(
+        "review/calibration.html",
+        people=people,
+        agreement=agreement,
+        titles=titles,
+        offset_chart=offset_chart,
+        agreement_chart=agreement_chart,
+        min_pairs=stats.MIN_PAIRS,
+    )
+
+
+@bp.get("/numbers/calibration.csv")
+@roles_required(*LEADS)
+def calibration_csv():
+    """Download the calibration table behind the chart."""
+    rows = [
+        {
+            "interviewer": p.user.name,
+            "paired_scores": p.offset.interval.n if p.offset.interval else 0,
+            "offset": _f(p.offset.interval.mean) if p.offset.enough and p.offset.interval else "",
+            "ci_low": _f(p.offset.interval.low) if p.offset.enough and p.offset.interval else "",
+            "ci_high": _f(p.offset.interval.high) if p.offset.enough and p.offset.interval else "",
+            "flag": p.offset.reason,
+            "scores": p.spread.n if p.spread else 0,
+            "mean_score": _f(p.spread.mean) if p.spread else "",
+            "sd": _f(p.spread.sd) if p.spread else "",
+            "recommendation_match": _f(p.match.mean) if p.match else "",
+            "decided": p.decided,
+            "median_hours_to_submit": _f(p.median_hours),
+        }
+        for p in queries.calibration()
+    ]
+    return _table_csv(rows, "calibration.csv")
+
+
+@bp.get("/numbers/agreement.csv")
+@roles_required(*LEADS)
+def agreement_csv():
+    """Download inter-rater agreement per competency."""
+    rows = [
+        {"competency": c, "alpha": _f(a), "units": units, "scores": n}
+        for c, (a, units, n) in queries.agreement().items()
+    ]
+    return _table_csv(rows, "agreement.csv")
+
+
+@bp.get("/numbers/questions")
+@roles_required(*LEADS)
+def questions():
+    """Show question statistics: use, score spread, agreement with decisions, and flags."""
+    rows = queries.question_rows()
+    totals = {
+        score: sum(r.stats.distribution.get(score, 0) for r in rows) for score in (1, 2, 3, 4)
+    }
+    dist_chart = charts.bar_chart(
+        "Question scores across the bank", [(f"Score {s}", n) for s, n in totals.items()]
+    )
+    with_r = [r for r in rows if r.stats.decision_r is not None]
+    r_chart = charts.bar_chart(
+        "Agreement with the decision (point-biserial r), least first",
+        [
+            (r.question_id, r.stats.decision_r)
+            for r in sorted(with_r, key=lambda r: r.stats.decision_r)[:15]
+        ],
+    )
+    return render_template(
+        "review/questions.html", rows=rows, totals=totals, dist_chart=dist_chart, r_chart=r_chart
+    )
+
+
+@bp.get("/numbers/questions.csv")
+@roles_required(*LEADS)
+def questions_csv():
+    """Download question statistics, one row per question and per changed version."""
+    rows = []
+    for r in queries.question_rows():
+        for row in [r, *r.versions]:
+            s = row.stats
+            rows.append(
+                {
+                    "question": row.question_id,
+                    "version": row.content_hash or "all",
+                    "title": row.title,
+                    "asked": s.asked,
+                    "not_asked": s.not_asked,
+                    **{f"score_{k}": s.distribution.get(k, 0) for k in (1, 2, 3, 4)},
+                    "mean": _f(s.mean),
+                    "sd": _f(s.sd),
+                    "floor": _f(s.floor),
+                    "ceiling": _f(s.ceiling),
+                    "decision_r": _f(s.decision_r),
+                    "decision_n": s.decision_n,
+                    "flags": " | ".join(s.flags),
+                }
+            )
+    return _table_csv(rows, "questions.csv")
+
+
+def _coverage_report(loops: int | None):
+    return coverage.coverage(
+        bankdb.bank_questions(), bankdb.loop_templates(), loops or coverage.DEFAULT_LOOPS
+    )
+
+
+def _loops_arg() -> int:
+    loops = request.args.get("loops", type=int) or coverage.DEFAULT_LOOPS
+    if not 1 <= loops <= 100:
+        abort(400, description="Loops is a number from 1 to 100.")
+    return loops
+
+
+@bp.get("/numbers/coverage")
+@roles_required(*LEADS)
+def coverage_page():
+    """Show bank coverage: questions per competency and level against what loops need."""
+    try:
+        report = _coverage_report(_loops_arg())
+    except bankdb.BankUnavailable:
+        return render_template("browse/no_bank.html"), 503
+    titles = bankdb.competency_titles()
+    return render_template("review/coverage.html", report=report, titles=titles, levels=LEVELS)
+
+
+@bp.get("/numbers/coverage.csv")
+@roles_required(*LEADS)
+def coverage_csv():
+    """Download the coverage table and the gaps."""
+    try:
+        report = _coverage_report(_loops_arg())
+    except bankdb.BankUnavailable:
+        abort(503, description="The question bank is not built yet: run `interviewkit load`.")
+    titles = bankdb.competency_titles()
+    rows = [
+        {
+            "competency": n.competency,
+            "level": n.level,
+            "needed": n.needed,
+            "available": n.available,
+            "gap": n.gap,
+            "templates": " ".join(n.templates),
+            "advice": n.advice(titles) if n.gap else "",
+        }
+        for n in report.needs
+    ]
+    return _table_csv(rows, "coverage.csv")
+
+
+def _f(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _table_csv(rows: list[dict], filename: str) -> Response:
+    columns = list(rows[0]) if rows else ["no data"]
+    return _download(service.to_csv(rows, columns), "text/csv", filename)

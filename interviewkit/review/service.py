@@ -1,0 +1,429 @@
+"""The hiring lead's rules as functions: the debrief, decisions, exports and the dashboard.
+
+Visibility is decided once, by `kit.service.feedback_for`: every page and export here
+starts from the scorecards it returns for the person asking, so an export can never hold
+more than the pages show that person.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import bankdb
+from ..analytics import debrief, queries
+from ..extensions import db
+from ..kit import service as kit
+from ..models import (
+    DECISION_LABELS,
+    DECISIONS,
+    RECOMMENDATION_LABELS,
+    Candidate,
+    Decision,
+    Loop,
+    LoopSession,
+    Scorecard,
+    User,
+    audit,
+    utcnow,
+)
+
+MIN_RATIONALE = 10  # characters: a decision says why, not just "ok"
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; `field` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def record_decision(
+    candidate: Candidate, actor: User, outcome: str, rationale: str, change_reason: str = ""
+) -> Decision:
+    """Record a decision, or a change to one (which needs a reason); earlier ones stay."""
+    rationale = (rationale or "").strip()
+    change_reason = (change_reason or "").strip()
+    if outcome not in DECISIONS:
+        raise DecisionError("outcome", "Choose hire, no hire or another loop.")
+    if len(rationale) < MIN_RATIONALE:
+        raise DecisionError(
+            "rationale", "Write the rationale: what in the scorecards led to this decision."
+        )
+    current = candidate.decision
+    if current is not None:
+        if outcome == current.outcome and rationale == current.rationale:
+            raise DecisionError("outcome", "That is already the decision: nothing changed.")
+        if len(change_reason) < 5:
+            raise DecisionError(
+                "change_reason", "Say why the decision is changing (it is kept with it)."
+            )
+    decision = Decision(
+        outcome=outcome,
+        rationale=rationale,
+        change_reason=change_reason if current is not None else "",
+        actor_id=actor.id,
+        at=utcnow(),
+    )
+    candidate.decisions.append(decision)
+    db.session.flush()
+    audit(
+        actor,
+        "decision_changed" if current is not None else "decision_recorded",
+        candidate,
+        outcome=outcome,
+        previous=current.outcome if current is not None else None,
+    )
+    return decision
+
+
+# -- the debrief --------------------------------------------------------------------------------
+
+
+@dataclass
+class DebriefPage:
+    """What the debrief page shows about one candidate."""
+
+    candidate: Candidate
+    result: debrief.Debrief
+    sessions: list[debrief.SessionState]
+    cards: list[Scorecard]  # the submitted ones, with their questions as asked
+    answers: dict[int, list[dict]]
+    offsets: dict
+
+
+def card_scores(card: Scorecard) -> debrief.CardScores:
+    """Return a scorecard as the debrief's plain data."""
+    return debrief.CardScores(
+        id=card.id,
+        session_id=card.session_id,
+        session=card.session.name,
+        interviewer_id=card.interviewer_id,
+        interviewer=card.interviewer.name if card.interviewer else "a removed user",
+        status=card.status,
+        recommendation=card.recommendation,
+        scores={r.competency: r.score for r in card.ratings if r.score is not None},
+        evidence={r.competency: r.evidence for r in card.ratings},
+        submitted_at=card.submitted_at,
+    )
+
+
+def session_states(candidate: Candidate, cards: list[Scorecard]) -> list[debrief.SessionState]:
+    """Return every session of the candidate's loops with who holds it and whether it is in."""
+    now = utcnow()
+    by_session: dict[int, list[Scorecard]] = defaultdict(list)
+    for card in cards:
+        by_session[card.session_id].append(card)
+    out = []
+    for loop in candidate.loops:
+        for s in loop.sessions:
+            mine = next(
+                (c for c in by_session.get(s.id, []) if c.interviewer_id == s.interviewer_id), None
+            )
+            submitted = any(c.is_submitted for c in by_session.get(s.id, []))
+            out.append(
+                debrief.SessionState(
+                    id=s.id,
+                    name=s.name,
+                    interviewer=s.interviewer.name if s.interviewer else None,
+                    submitted=submitted,
+                    due=kit.due_at(s, mine) if s.interviewer else None,
+                    overdue=bool(s.interviewer) and not submitted and kit.is_overdue(s, mine, now),
+                )
+            )
+    return out
+
+
+def template_weights(candidate: Candidate) -> tuple[list[str], dict[str, float]]:
+    """Return the competencies the candidate's loops ask for, and their template weights."""
+    competencies: list[str] = []
+    weights: dict[str, float] = {}
+    for loop in candidate.loops:
+        for s in loop.sessions:
+            competencies.extend(s.competencies)
+        try:
+            template = bankdb.loop_template(loop.template_id) or {}
+        except bankdb.BankUnavailable:
+            template = {}
+        for comp, w in (template.get("weights") or {}).items():
+            weights.setdefault(comp, float(w))
+    return list(dict.fromkeys(competencies)), weights
+
+
+def debrief_page(viewer: User, candidate: Candidate) -> DebriefPage:
+    """Return the debrief of a candidate as the viewer may see it (a lead: everything)."""
+    all_cards = kit.feedback_for(viewer, candidate)
+    locked = [c for c in all_cards if c.ratings_locked]
+    competencies, weights = template_weights(candidate)
+    offsets = queries.offsets()
+    titles = bankdb.competency_titles(missing_ok=True)
+    states = session_states(candidate, all_cards)
+    result = debrief.build(
+        [card_scores(c) for c in locked],
+        states,
+        competencies,
+        weights,
+        offsets,
+        titles,
+    )
+    return DebriefPage(
+        candidate=candidate,
+        result=result,
+        sessions=states,
+        cards=locked,
+        answers={c.id: answers(c) for c in locked},
+        offsets=offsets,
+    )
+
+
+def answers(card: Scorecard) -> list[dict]:
+    """Return each question of a card's session as asked (snapshot title) with its score."""
+    scores = {s.loop_question_id: s.score for s in card.scores}
+    return [
+        {
+            "id": q.question_id,
+            "title": q.title,
+            "score": scores.get(q.id),
+            "note": card.text(f"notes:{q.id}"),
+        }
+        for q in card.session.questions
+    ]
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "candidate_id",
+    "candidate",
+    "role",
+    "level",
+    "loop_id",
+    "session",
+    "interviewer",
+    "scorecard_status",
+    "recommendation",
+    "competency",
+    "score",
+    "evidence",
+    "submitted_at",
+    "decision",
+    "decision_rationale",
+    "decided_at",
+)
+
+
+def export_rows(viewer: User, candidates: list[Candidate]) -> list[dict]:
+    """Return one row per submitted competency rating the viewer may see, decision beside it.
+
+    A candidate with no visible rating still gets one row (its decision, if any), so an
+    export of a role lists every candidate. Decisions are shown to leads only, as on the
+    pages; interviewers see other scorecards only after submitting their own.
+    """
+    rows = []
+    for candidate in candidates:
+        decision = candidate.decision if viewer.is_lead else None
+        base = {
+            "candidate_id": candidate.id,
+            "candidate": candidate.name,
+            "role": candidate.role_title,
+            "level": candidate.level,
+            "decision": decision.outcome if decision else "",
+            "decision_rationale": decision.rationale if decision else "",
+            "decided_at": _iso(decision.at) if decision else "",
+        }
+        visible = [c for c in kit.feedback_for(viewer, candidate) if c.ratings_locked]
+        before = len(rows)
+        for card in visible:
+            for rating in card.ratings:
+                rows.append(
+                    {
+                        **base,
+                        "loop_id": card.session.loop_id,
+                        "session": card.session.name,
+                        "interviewer": card.interviewer.name if card.interviewer else "",
+                        "scorecard_status": card.status,
+                        "recommendation": card.recommendation or "",
+                        "competency": rating.competency,
+                        "score": rating.score if rating.score is not None else "",
+                        "evidence": rating.evidence if card.is_submitted else "",
+                        "submitted_at": _iso(card.submitted_at or card.ratings_submitted_at),
+                    }
+                )
+        if len(rows) == before:
+            rows.append({**{k: "" for k in EXPORT_COLUMNS}, **base})
+    return rows
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") + "Z" if value else ""
+
+
+def export_json(viewer: User, candidates: list[Candidate]) -> list[dict]:
+    """Return candidates with their visible scorecards, questions and decision history."""
+    out = []
+    for candidate in candidates:
+        cards = [c for c in kit.feedback_for(viewer, candidate) if c.ratings_locked]
+        item = {
+            "id": candidate.id,
+            "name": candidate.name,
+            "role": candidate.role_title,
+            "level": candidate.level,
+            "scorecards": [
+                {
+                    "id": c.id,
+                    "loop_id": c.session.loop_id,
+                    "session": c.session.name,
+                    "interviewer": c.interviewer.name if c.interviewer else None,
+                    "status": c.status,
+                    "recommendation": c.recommendation,
+                    "submitted_at": _iso(c.submitted_at) or None,
+                    "ratings": [
+                        {
+                            "competency": r.competency,
+                            "score": r.score,
+                            "evidence": r.evidence if c.is_submitted else None,
+                        }
+                        for r in c.ratings
+                    ],
+                    "questions": [
+                        {"id": a["id"], "title": a["title"], "score": a["score"]}
+                        for a in answers(c)
+                    ]
+                    if c.is_submitted
+                    else [],
+                    "amendments": [
+                        {"at": _iso(a.at), "reason": a.reason, "changes": a.changes}
+                        for a in c.amendments
+                    ],
+                }
+                for c in cards
+            ],
+        }
+        if viewer.is_lead:
+            item["decisions"] = [
+                {
+                    "outcome": d.outcome,
+                    "rationale": d.rationale,
+                    "change_reason": d.change_reason or None,
+                    "by": d.actor.name if d.actor else None,
+                    "at": _iso(d.at),
+                }
+                for d in candidate.decisions
+            ]
+        out.append(item)
+    return out
+
+
+def neutralise(value) -> str:
+    """Return a CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    A cell starting with = + - @ (or a tab or carriage return) gets a leading
+    apostrophe, the convention spreadsheets read as "this is text" (OWASP's advice).
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(rows: list[dict], columns=EXPORT_COLUMNS) -> str:
+    """Return rows as CSV text with every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise(row.get(c, "")) for c in columns])
+    return out.getvalue()
+
+
+def candidates_for_role(role: str, level: str = "") -> list[Candidate]:
+    """Return the candidates for a role (and level), with loops and decisions loaded."""
+    query = (
+        select(Candidate)
+        .where(func.lower(Candidate.role_title) == role.strip().lower())
+        .order_by(Candidate.id)
+        .options(selectinload(Candidate.decisions).selectinload(Decision.actor))
+    )
+    if level:
+        query = query.where(Candidate.level == level)
+    return list(db.session.execute(query).scalars())
+
+
+def roles() -> list[tuple[str, str, int]]:
+    """Return (role, level, candidates) for every role and level that has candidates."""
+    return [
+        (role, level, n)
+        for role, level, n in db.session.execute(
+            select(Candidate.role_title, Candidate.level, func.count())
+            .group_by(Candidate.role_title, Candidate.level)
+            .order_by(Candidate.role_title, Candidate.level)
+        )
+    ]
+
+
+# -- the lead's dashboard -----------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    """What a hiring lead should act on now."""
+
+    awaiting: list[tuple[Candidate, int, int]]  # candidate, scorecards in, sessions
+    missing: list[tuple[Loop, list[str]]]  # loop, sessions without a submitted scorecard
+    overdue: dict[str, list[tuple[LoopSession, datetime | None]]]  # interviewer -> sessions
+
+
+def dashboard() -> Dashboard:
+    """Return candidates awaiting a decision, loops missing scorecards and overdue ones."""
+    now = utcnow()
+    active = list(
+        db.session.execute(
+            select(Candidate)
+            .where(Candidate.status.in_(("active", "on_hold")))
+            .order_by(Candidate.created_at)
+            .options(
+                selectinload(Candidate.decisions),
+                selectinload(Candidate.loops)
+                .selectinload(Loop.sessions)
+                .selectinload(LoopSession.interviewer),
+            )
+        ).scalars()
+    )
+    session_ids = [s.id for c in active for lp in c.loops for s in lp.sessions]
+    cards: dict[tuple[int, int | None], Scorecard] = {}
+    if session_ids:
+        for card in db.session.execute(
+            select(Scorecard).where(Scorecard.session_id.in_(session_ids))
+        ).scalars():
+            cards[(card.session_id, card.interviewer_id)] = card
+    submitted = {sid for (sid, _), c in cards.items() if c.is_submitted}
+    awaiting, missing = [], []
+    overdue: dict[str, list] = defaultdict(list)
+    for candidate in active:
+        sessions = [s for lp in candidate.loops for s in lp.sessions]
+        done = sum(1 for s in sessions if s.id in submitted)
+        if done and candidate.decision is None:
+            awaiting.append((candidate, done, len(sessions)))
+        for lp in candidate.loops:
+            gaps = [s.name for s in lp.sessions if s.id not in submitted]
+            if gaps and any(s.id in submitted for s in lp.sessions):
+                missing.append((lp, gaps))
+            for s in lp.sessions:
+                if s.interviewer is None or s.id in submitted:
+                    continue
+                card = cards.get((s.id, s.interviewer_id))
+                if kit.is_overdue(s, card, now):
+                    overdue[s.interviewer.name].append((s, kit.due_at(s, card)))
+    return Dashboard(awaiting, missing, dict(sorted(overdue.items())))
+
+
+def label(value: str) -> str:
+    """Return a recommendation or decision as shown to people."""
+    return RECOMMENDATION_LABELS.get(value) or DECISION_LABELS.get(value) or value
