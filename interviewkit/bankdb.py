@@ -151,9 +151,23 @@ def competency_titles(missing_ok: bool = False) -> dict[str, str]:
 
 
 def loop_templates() -> list[dict]:
-    """Return every loop template with its sessions."""
+    """Return every loop template with its sessions and its competency weights.
+
+    `weights` maps every competency the sessions ask for to its weight on the debrief
+    (1 unless the template's `weights:` says otherwise).
+    """
     rows = _rows("SELECT * FROM loop_templates ORDER BY level, title")
-    return [{**r, "sessions": json.loads(r["sessions"])} for r in rows]
+    return [_loop_template(dict(r)) for r in rows]
+
+
+def _loop_template(row: dict) -> dict:
+    row["sessions"] = json.loads(row["sessions"])
+    if row.get("weights"):
+        row["weights"] = json.loads(row["weights"])
+    else:  # a bank built before weights existed: every competency weighs 1
+        asked = (c for s in row["sessions"] for c in s["competencies"])
+        row["weights"] = dict.fromkeys(asked, 1)
+    return row
 
 
 def loop_template(template_id: str) -> dict | None:

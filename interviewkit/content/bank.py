@@ -29,9 +29,10 @@ from .render import Renderer
 
 # Bump when the bank's tables change, or when a rule about what may enter the bank
 # changes (so a bank built under the old rules is checked again from scratch; 4: a
-# leftover TODO: placeholder blocks the load). The Python version is part of it because
-# prompt sketches use the tuple hash, whose algorithm may change between Python versions.
-SCHEMA_VERSION = f"4-py{sys.version_info[0]}.{sys.version_info[1]}"
+# leftover TODO: placeholder blocks the load; 5: loop_templates.weights). The Python
+# version is part of it because prompt sketches use the tuple hash, whose algorithm may
+# change between Python versions.
+SCHEMA_VERSION = f"5-py{sys.version_info[0]}.{sys.version_info[1]}"
 PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
 FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 
@@ -184,6 +185,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
             "scale": str,
             "sessions": str,
             "html": str,
+            "weights": str,  # JSON: every competency the sessions ask for -> its weight
         },
         pk="id",
     )
@@ -500,6 +502,7 @@ def _write_catalog(db: sqlite_utils.Database, catalog) -> None:
             "scale": t.scale,
             "sessions": json.dumps(t.sessions),
             "html": renderer.html(t.body),
+            "weights": json.dumps(t.weights),
         }
         for t in catalog.loops.values()
     )

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
+
+import yaml
 
 from .problems import Problem
 from .schema import LEVELS, SLUG_RE
 from .source import Source
+
+# A competency's weight on the debrief: a number above 0 and at most MAX_WEIGHT; one the
+# template does not list weighs DEFAULT_WEIGHT.
+DEFAULT_WEIGHT = 1
+MAX_WEIGHT = 10
 
 
 @dataclass
@@ -38,7 +47,12 @@ class Competency:
 
 @dataclass
 class LoopTemplate:
-    """A role and level mapped to interview sessions."""
+    """A role and level mapped to interview sessions.
+
+    `weights` maps every competency the sessions ask for to its weight on the debrief
+    (the overall result is the weighted mean of the per-competency results); those the
+    front matter's `weights:` does not list weigh 1.
+    """
 
     id: str
     title: str
@@ -48,6 +62,13 @@ class LoopTemplate:
     sessions: list[dict]
     body: str = ""
     path: str = ""
+    weights: dict[str, int | float] = field(default_factory=dict)
+
+    @property
+    def competencies(self) -> list[str]:
+        """Return the competencies the sessions ask for, in order of first appearance."""
+        asked = (c for s in self.sessions for c in s["competencies"] if isinstance(c, str))
+        return list(dict.fromkeys(asked))
 
 
 @dataclass
@@ -201,9 +222,109 @@ def parse_loop(src: Source, problems: list[Problem]) -> LoopTemplate | None:
         comps = _need(src, session, "competencies", problems, list, where, line)
         if comps is not None and not comps:
             problems.append(Problem(src.path, line, "E501", f"{where} lists no competencies"))
+        elif comps is not None and not all(isinstance(c, str) for c in comps):
+            problems.append(
+                Problem(
+                    src.path,
+                    line,
+                    "E202",
+                    f"'competencies' in {where} must be a list of competency ids, "
+                    "e.g. [api-design, data-storage]",
+                )
+            )
     if len(problems) > before:
         return None
-    return LoopTemplate(lid, title, role, level, scale, sessions, src.body.strip(), src.path)
+    template = LoopTemplate(lid, title, role, level, scale, sessions, src.body.strip(), src.path)
+    weights = _parse_weights(src, template.competencies, problems)
+    if weights is None:
+        return None
+    template.weights = weights
+    return template
+
+
+def _parse_weights(src: Source, asked: list[str], problems: list[Problem]) -> dict | None:
+    """Return the template's complete weights (1 where not given), or None after a problem."""
+    weights = {c: DEFAULT_WEIGHT for c in asked}
+    if "weights" not in src.fields:
+        return weights
+    given = src.fields["weights"]
+    line = src.line_of("weights")
+    if not isinstance(given, dict):
+        what = "empty" if given is None else f"a {_yaml_kind(given)}"
+        problems.append(
+            Problem(
+                src.path,
+                line,
+                "E502",
+                f"'weights' is {what}; it must map competency ids to numbers, one "
+                "`competency-id: weight` line per competency indented under `weights:` "
+                "(or remove it: every competency then weighs 1)",
+            )
+        )
+        return None
+    before = len(problems)
+    lines: dict[str, int] = {}
+
+    def at(name: str) -> int:  # the lines are worked out only when there is a problem
+        if not lines:
+            lines.update(_weight_lines(src) or {"": line})
+        return lines.get(name, line)
+
+    for key, value in given.items():
+        name = str(key)
+        if name not in weights:
+            problems.append(
+                Problem(
+                    src.path,
+                    at(name),
+                    "E503",
+                    f"'weights' names {name!r}, which no session of this template asks for"
+                    f"{_suggest(name, asked)}: use one of {', '.join(asked)} "
+                    "(or add it to a session)",
+                )
+            )
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or not 0 < value <= MAX_WEIGHT:
+            problems.append(
+                Problem(
+                    src.path,
+                    at(name),
+                    "E504",
+                    f"the weight of {name!r} is {value!r}; a weight must be a number above 0 "
+                    f"and at most {MAX_WEIGHT} (1 is the default, 2 counts double)",
+                )
+            )
+            continue
+        weights[name] = value
+    return weights if len(problems) == before else None
+
+
+def _suggest(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _yaml_kind(value) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "text"
+    return "single value"
+
+
+def _weight_lines(src: Source) -> dict[str, int]:
+    """Return the file line of each key under `weights:` (only needed to report a problem)."""
+    node = yaml.compose(src.fm_text, Loader=yaml.SafeLoader)
+    for key_node, value_node in node.value:
+        if key_node.value == "weights" and isinstance(value_node, yaml.MappingNode):
+            offset = src.line_of("weights") - key_node.start_mark.line
+            return {
+                str(k.value): k.start_mark.line + offset
+                for k, _ in value_node.value
+                if isinstance(k, yaml.ScalarNode)
+            }
+    return {}
 
 
 def parse_topics(src: Source, problems: list[Problem]) -> dict[str, str]:
