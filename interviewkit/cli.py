@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .analytics.coverage import DEFAULT_LOOPS, MAX_LOOPS, MIN_LOOPS
 from .content.bank import LoadError, load
 from .content.lint import lint
 from .content.problems import has_errors
@@ -270,6 +271,110 @@ def new_question_command(topic, title, kind, levels, competencies, minutes, tags
     click.echo("Replace every TODO: in it, then run `interviewkit lint` on it.")
 
 
+@click.command("coverage")
+@click.option(
+    "--loops",
+    type=click.IntRange(MIN_LOOPS, MAX_LOOPS),
+    default=DEFAULT_LOOPS,
+    show_default=True,
+    help=f"How many loops of each template must run without repeating a question "
+    f"({MIN_LOOPS} to {MAX_LOOPS}).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Output format; json is one object with the counts, templates and gaps.",
+)
+@with_appcontext
+def coverage_command(loops, fmt):
+    """Check the bank has enough questions to run every loop template N times without
+    repeating one; exit 1 if a template falls short, 2 if there is no bank."""
+    from . import bankdb
+    from .analytics.coverage import capacity, coverage
+
+    try:
+        templates = bankdb.loop_templates()
+        report = coverage(bankdb.bank_questions(), templates, loops)
+        titles = bankdb.competency_titles()
+    except bankdb.BankUnavailable:
+        message = "The question bank is not built yet: run `interviewkit load` first."
+        if fmt == "json":
+            click.echo(json.dumps({"error": "no_bank", "message": message}))
+        else:
+            click.echo(message, err=True)
+        sys.exit(2)
+    status = [
+        {
+            "id": t["id"],
+            "title": t["title"],
+            "level": t["level"],
+            "ok": t["id"] not in report.unfillable,
+            "capacity": capacity(t, report.cells),
+        }
+        for t in templates
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(_coverage_json(report, status, titles), indent=2))
+    else:
+        _echo_coverage(report, status, titles)
+    sys.exit(0 if report.ok else 1)
+
+
+def _coverage_json(report, status, titles) -> dict:
+    return {
+        "loops": report.loops,
+        "ok": report.ok,
+        "cells": [
+            {"competency": c, "level": lv, "available": n} for (c, lv), n in report.cells.items()
+        ],
+        "templates": status,
+        "needs": [
+            {
+                "competency": n.competency,
+                "level": n.level,
+                "needed": n.needed,
+                "available": n.available,
+                "gap": n.gap,
+                "templates": list(n.templates),
+                "advice": n.advice(titles) if n.gap else None,
+            }
+            for n in report.needs
+        ],
+        "unfillable": report.unfillable,
+    }
+
+
+def _echo_coverage(report, status, titles) -> None:
+    comps = sorted({c for c, _ in report.cells})
+    levels = list(dict.fromkeys(lv for _, lv in report.cells))
+    width = max([len(c) for c in comps] + [len("competency")])
+    click.echo("Non-retired questions per competency and level:")
+    click.echo(f"  {'competency':<{width}}" + "".join(f"{lv:>8}" for lv in levels))
+    for comp in comps:
+        counts = "".join(f"{report.cells.get((comp, lv), 0):>8}" for lv in levels)
+        click.echo(f"  {comp:<{width}}{counts}")
+    n = report.loops
+    loops = "1 loop" if n == 1 else f"{n} loops"
+    click.echo(f"\nTemplates, {loops} each without repeating a question:")
+    for t in status:
+        verdict = "ok" if t["ok"] else "SHORT"
+        click.echo(
+            f"  {verdict:<6}{t['id']} ({t['level']}): enough questions for "
+            f"{t['capacity']} loop{'' if t['capacity'] == 1 else 's'}"
+        )
+    if report.gaps:
+        click.echo("\nGaps:")
+        for need in report.gaps:
+            click.echo(f"  {need.advice(titles)} (needed by {', '.join(need.templates)})")
+    if report.ok:
+        click.echo(f"\nEvery template can run {loops} without repeating a question.")
+    else:
+        short = ", ".join(report.unfillable)
+        click.echo(f"\nCannot run {loops} without repeating a question: {short}.")
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (default 5000).")
@@ -296,6 +401,7 @@ COMMANDS = [
     create_user_command,
     set_password_command,
     backup_command,
+    coverage_command,
     serve_command,
 ]
 
