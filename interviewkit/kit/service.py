@@ -437,26 +437,38 @@ def can_see_feedback(user: User, candidate: Candidate) -> bool:
 
 def feedback_for(user: User, candidate: Candidate) -> list[Scorecard]:
     """Return the scorecards of a candidate this user may see (none before their own)."""
-    if not can_see_feedback(user, candidate):
-        return []
-    return list(
-        db.session.execute(
-            select(Scorecard)
-            .join(LoopSession, Scorecard.session_id == LoopSession.id)
-            .join(Loop)
-            .where(Loop.candidate_id == candidate.id)
-            .order_by(Loop.id, LoopSession.position)
-            # everything the feedback page shows, in one query per relation (no N+1)
-            .options(
-                selectinload(Scorecard.session).selectinload(LoopSession.questions),
-                selectinload(Scorecard.interviewer),
-                selectinload(Scorecard.ratings),
-                selectinload(Scorecard.amendments).selectinload(Amendment.actor),
-                selectinload(Scorecard.texts),
-                selectinload(Scorecard.scores),
-            )
-        ).scalars()
+    return feedback_for_many(user, [candidate])[candidate.id]
+
+
+def feedback_for_many(user: User, candidates: list[Candidate]) -> dict[int, list[Scorecard]]:
+    """Return candidate id -> the scorecards this user may see, in one query for them all.
+
+    The same rule as `can_see_feedback`, asked once per candidate for an interviewer and
+    not at all for a lead; exports of many candidates use this rather than a loop.
+    """
+    out: dict[int, list[Scorecard]] = {c.id: [] for c in candidates}
+    visible = [c.id for c in candidates if can_see_feedback(user, c)]
+    if not visible:
+        return out
+    cards = db.session.execute(
+        select(Scorecard, Loop.candidate_id)
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .join(Loop)
+        .where(Loop.candidate_id.in_(visible))
+        .order_by(Loop.id, LoopSession.position, Scorecard.id)
+        # everything the pages and exports show, in one query per relation (no N+1)
+        .options(
+            selectinload(Scorecard.session).selectinload(LoopSession.questions),
+            selectinload(Scorecard.interviewer),
+            selectinload(Scorecard.ratings),
+            selectinload(Scorecard.amendments).selectinload(Amendment.actor),
+            selectinload(Scorecard.texts),
+            selectinload(Scorecard.scores),
+        )
     )
+    for card, candidate_id in cards:
+        out[candidate_id].append(card)
+    return out
 
 
 def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:

@@ -132,7 +132,7 @@ def _export(candidates, fmt: str, name: str, target, **detail):
         audit(
             current_user,
             "exported",
-            current_user,
+            current_user._get_current_object(),  # the record is of who took the export
             format=fmt,
             candidates=[c.id for c in candidates],
             **detail,

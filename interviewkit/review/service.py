@@ -229,6 +229,7 @@ def export_rows(viewer: User, candidates: list[Candidate]) -> list[dict]:
     pages; interviewers see other scorecards only after submitting their own.
     """
     rows = []
+    visible_cards = kit.feedback_for_many(viewer, candidates)
     for candidate in candidates:
         decision = candidate.decision if viewer.is_lead else None
         base = {
@@ -240,7 +241,7 @@ def export_rows(viewer: User, candidates: list[Candidate]) -> list[dict]:
             "decision_rationale": decision.rationale if decision else "",
             "decided_at": _iso(decision.at) if decision else "",
         }
-        visible = [c for c in kit.feedback_for(viewer, candidate) if c.ratings_locked]
+        visible = [c for c in visible_cards[candidate.id] if c.ratings_locked]
         before = len(rows)
         for card in visible:
             for rating in card.ratings:
@@ -270,8 +271,9 @@ def _iso(value: datetime | None) -> str:
 def export_json(viewer: User, candidates: list[Candidate]) -> list[dict]:
     """Return candidates with their visible scorecards, questions and decision history."""
     out = []
+    visible_cards = kit.feedback_for_many(viewer, candidates)
     for candidate in candidates:
-        cards = [c for c in kit.feedback_for(viewer, candidate) if c.ratings_locked]
+        cards = [c for c in visible_cards[candidate.id] if c.ratings_locked]
         item = {
             "id": candidate.id,
             "name": candidate.name,

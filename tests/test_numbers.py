@@ -1,0 +1,259 @@
+"""The numbers pages: SQL aggregation gives the hand-computed values, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+from itertools import count
+
+import pytest
+from conftest import PASSWORD, AuthActions, make_app
+
+from interviewkit.analytics import stats
+
+_seq = count(1)
+
+
+def add_panel(app, decision=None, cards=(), level="mid", role="Back-end engineer"):
+    """Add a candidate whose scorecards are all submitted; return the candidate id.
+
+    cards: (interviewer name, {competency: score}, recommendation, [(question, hash, score)])
+    Each card is its own session of one loop, so one interviewer may appear twice.
+    """
+    from interviewkit.extensions import db
+    from interviewkit.models import (
+        Candidate,
+        CompetencyRating,
+        Decision,
+        KitScore,
+        Loop,
+        LoopQuestion,
+        LoopSession,
+        Scorecard,
+        User,
+        utcnow,
+    )
+    from interviewkit.setup import create_user
+
+    with app.app_context():
+        n = next(_seq)
+        candidate = Candidate(
+            name=f"Candidate {n}", email=f"c{n}@example.com", role_title=role, level=level
+        )
+        db.session.add(candidate)
+        loop = Loop(candidate=candidate, template_id="t", title="Loop", level=level, seed="s")
+        db.session.add(loop)
+        for position, (name, scores, rec, questions) in enumerate(cards):
+            email = name.lower() + "@example.com"
+            user = db.session.scalar(db.select(User).filter_by(email=email)) or create_user(
+                email, name, "interviewer", PASSWORD
+            )
+            session = LoopSession(
+                loop=loop,
+                position=position,
+                name=f"Session {position + 1}",
+                minutes=60,
+                competencies=list(scores),
+                interviewer_id=user.id,
+            )
+            db.session.add(session)
+            card = Scorecard(
+                session=session,
+                interviewer_id=user.id,
+                status="submitted",
+                recommendation=rec,
+                ratings_submitted_at=utcnow(),
+                submitted_at=utcnow(),
+            )
+            card.ratings = [
+                CompetencyRating(competency=c, score=s, evidence="seen") for c, s in scores.items()
+            ]
+            for qpos, (qid, chash, score) in enumerate(questions):
+                lq = LoopQuestion(
+                    position=qpos,
+                    question_id=qid,
+                    content_hash=chash,
+                    snapshot={"title": f"Title of {qid} {chash}", "minutes": 10},
+                )
+                session.questions.append(lq)
+                db.session.flush()
+                card.scores.append(KitScore(loop_question_id=lq.id, score=score))
+            db.session.add(card)
+        if decision:
+            candidate.decisions.append(
+                Decision(outcome=decision, rationale="Because of the panel.")
+            )
+        db.session.commit()
+        return candidate.id
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    app = make_app(tmp_path, database_url)
+    with app.app_context():
+        from interviewkit.setup import create_user
+
+        create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
+    return app
+
+
+def ids_by_name(app) -> dict[str, int]:
+    from interviewkit.extensions import db
+    from interviewkit.models import User
+
+    with app.app_context():
+        return {u.name: u.id for u in db.session.scalars(db.select(User))}
+
+
+def seed_calibration(app):
+    # Ana is lenient against Ben; Cy joins one panel; Ana runs two sessions on candidate 5.
+    add_panel(app, "hire", [("Ana", {"x": 4}, "yes", []), ("Ben", {"x": 2}, "no", [])])
+    add_panel(app, "no_hire", [("Ana", {"x": 3}, "yes", []), ("Ben", {"x": 2}, "no", [])])
+    add_panel(app, "hire", [("Ana", {"x": 4}, "strong_yes", []), ("Ben", {"x": 3}, "yes", [])])
+    add_panel(
+        app,
+        None,
+        [("Ana", {"x": 4}, "yes", []), ("Ben", {"x": 2}, "no", []), ("Cy", {"x": 3}, "yes", [])],
+    )
+    add_panel(
+        app,
+        "no_hire",
+        [("Ana", {"x": 4}, "yes", []), ("Ana", {"x": 2}, "yes", []), ("Ben", {"x": 1}, "no", [])],
+    )
+
+
+def test_offsets_are_summed_in_sql_exactly_as_worked_by_hand(app):
+    from interviewkit.analytics import queries
+
+    seed_calibration(app)
+    who = ids_by_name(app)
+    with app.app_context():
+        moments = queries.offset_moments()
+    # Ana: 4-2=2, 3-2=1, 4-3=1, 4-(2+3)/2=1.5, and on candidate 5 her mean (4+2)/2=3 less 1 = 2
+    ana = [2, 1, 1, 1.5, 2]
+    # Ben: the mirror image on the pairs; -1.5 on the three-way panel; 1-3=-2 on candidate 5
+    ben = [-2, -1, -1, -1.5, -2]
+    cy = [3 - (4 + 2) / 2]
+    for name, ds in (("Ana", ana), ("Ben", ben), ("Cy", cy)):
+        n, total, sq = moments[who[name]]
+        assert n == len(ds)
+        assert total == pytest.approx(sum(ds))
+        assert sq == pytest.approx(sum(d * d for d in ds))
+
+
+def test_an_offset_is_shown_only_with_enough_paired_scores(app):
+    seed_calibration(app)
+    client = app.test_client()
+    AuthActions(client).login("lead@example.com")
+    who = ids_by_name(app)
+    page = client.get("/numbers/calibration").get_data(as_text=True)
+    row = lambda name: page.split(f'data-user="{who[name]}"')[1].split("</tr>")[0]  # noqa: E731
+    # Ana has 5 paired scores (MIN_PAIRS): mean (2+1+1+1.5+2)/5 = 1.5
+    assert stats.MIN_PAIRS == 5
+    assert "+1.50" in row("Ana")
+    assert "not enough data yet" in row("Cy")  # one paired score
+    assert "not enough data yet (1 of 5 paired scores)" in row("Cy")
+    # Ana's recommendations: yes/hire, yes/no_hire, strong_yes/hire, yes/no_hire x2 -> 2 of 5
+    assert "(2 of 5" in row("Ana")
+
+
+def test_the_calibration_csv_carries_the_numbers_behind_the_chart(app):
+    seed_calibration(app)
+    client = app.test_client()
+    AuthActions(client).login("lead@example.com")
+    body = client.get("/numbers/calibration.csv").get_data(as_text=True)
+    rows = {r["interviewer"]: r for r in csv.DictReader(io.StringIO(body))}
+    assert rows["Ana"]["offset"] == "1.500"
+    assert rows["Ana"]["paired_scores"] == "5"
+    assert rows["Cy"]["offset"] == ""  # below the minimum, no number is given
+    # Ana's own scores: 4, 3, 4, 4, 4, 2 -> mean 21 / 6 = 3.5
+    assert rows["Ana"]["mean_score"] == "3.500"
+
+
+def test_agreement_from_sql_coincidences_matches_the_plain_function(app):
+    from interviewkit.analytics import queries
+
+    seed_calibration(app)
+    add_panel(app, None, [("Ana", {"y": 3}, "yes", []), ("Ben", {"y": 3}, "yes", [])])
+    add_panel(app, None, [("Ana", {"y": 1}, "no", []), ("Ben", {"y": 1}, "no", [])])
+    with app.app_context():
+        got = queries.agreement()
+    # every scorecard is a rater: units are the card scores per candidate and competency
+    x_units = [[4, 2], [3, 2], [4, 3], [4, 2, 3], [4, 2, 1]]
+    assert got["x"][0] == pytest.approx(stats.krippendorff_alpha_ordinal(x_units))
+    assert got["x"][1:] == (5, 12)
+    assert got["y"][0] == pytest.approx(1.0)  # perfect agreement on y
+
+
+def test_question_statistics_count_versions_and_agreement_with_the_decision(app):
+    from interviewkit.analytics import queries
+
+    # q1 (version a then b) scored by one interviewer per candidate; 0 is "not asked"
+    add_panel(app, "hire", [("Ana", {"x": 3}, "yes", [("q1", "a", 4), ("q2", "h", 1)])])
+    add_panel(app, "hire", [("Ana", {"x": 3}, "yes", [("q1", "a", 3), ("q2", "h", 1)])])
+    add_panel(app, "no_hire", [("Ana", {"x": 2}, "no", [("q1", "b", 1), ("q2", "h", 0)])])
+    add_panel(app, None, [("Ana", {"x": 2}, "no", [("q1", "b", 2)])])
+    with app.app_context():
+        rows = {r.question_id: r for r in queries.question_rows()}
+    q1 = rows["q1"].stats
+    assert q1.asked == 4 and q1.not_asked == 0
+    assert q1.distribution == {1: 1, 2: 1, 3: 1, 4: 1}
+    assert q1.mean == 2.5
+    assert q1.decision_n == 3  # the undecided candidate is left out
+    # by hand: scores 4, 3 hired and 1 not -> r = point-biserial of (4,1) (3,1) (1,0)
+    assert q1.decision_r == pytest.approx(stats.point_biserial([4, 3, 1], [True, True, False]))
+    assert [v.content_hash for v in rows["q1"].versions] == ["a", "b"]
+    assert rows["q1"].versions[0].stats.distribution == {1: 0, 2: 0, 3: 1, 4: 1}
+    assert rows["q2"].stats.not_asked == 1 and rows["q2"].versions == []
+    assert rows["q1"].title.startswith("Title of q1")
+
+
+def test_question_flags_reach_the_page_and_the_csv(app):
+    for _ in range(10):
+        add_panel(app, "hire", [("Ana", {"x": 1}, "no", [("too-hard", "h", 1)])])
+    client = app.test_client()
+    AuthActions(client).login("lead@example.com")
+    page = client.get("/numbers/questions").get_data(as_text=True)
+    assert "100% of candidates score 1" in page
+    assert "<svg" in page and "<desc" in page
+    body = client.get("/numbers/questions.csv").get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["question"] == "too-hard" and row["score_1"] == "10"
+    assert "score 1" in row["flags"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/numbers/calibration",
+        "/numbers/calibration.csv",
+        "/numbers/agreement.csv",
+        "/numbers/questions",
+        "/numbers/questions.csv",
+        "/dashboard",
+        "/compare",
+    ],
+)
+def test_numbers_pages_work_on_an_empty_database_and_are_for_leads_only(app, path):
+    client = app.test_client()
+    assert client.get(path).status_code == 302  # anonymous: sign in first
+    with app.app_context():
+        from interviewkit.setup import create_user
+
+        create_user("i@example.com", "Ivy", "interviewer", PASSWORD)
+    AuthActions(client).login("i@example.com")
+    assert client.get(path).status_code == 403
+    lead = app.test_client()
+    AuthActions(lead).login("lead@example.com")
+    assert lead.get(path).status_code == 200
+
+
+def test_the_chart_numbers_are_beside_it_as_a_table(app):
+    seed_calibration(app)
+    client = app.test_client()
+    AuthActions(client).login("lead@example.com")
+    page = client.get("/numbers/calibration").get_data(as_text=True)
+    assert 'role="img"' in page
+    assert '<table class="grid calibration">' in page
+    assert '<table class="grid agreement">' in page
+    assert "/numbers/calibration.csv" in page and "/numbers/agreement.csv" in page
