@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A scorecard not submitted this many hours after its session is overdue: it shows
         # on the interviewer's queue and the lead's dashboard, and `remind` emails about it.
         SCORECARD_DEADLINE_HOURS=24,
+        # The address people open the app at (https://interviews.example.com): links in
+        # reminder emails are built from it, since cron has no request to take it from.
+        PUBLIC_URL=None,
         RATELIMIT_STORAGE_URI="memory://",
         # Two apps sharing one Redis must not share counters: `init` writes a unique one.
         RATELIMIT_KEY_PREFIX="interviewkit",

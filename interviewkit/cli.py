@@ -15,6 +15,7 @@ from .content.bank import LoadError, load
 from .content.lint import lint
 from .content.problems import has_errors
 from .content.schema import KINDS, LEVELS
+from .reminders import remind_command
 
 
 def _roots() -> list[Path]:
@@ -402,6 +403,7 @@ COMMANDS = [
     set_password_command,
     backup_command,
     coverage_command,
+    remind_command,
     serve_command,
 ]
 

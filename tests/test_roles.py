@@ -67,6 +67,39 @@ MATRIX = [
     ("kit.scorecard", "POST", "/kit/{session}/scorecard", (LOGIN, 400, 403, 403)),
     # before submitting their own scorecard, an interviewer sees no one else's feedback
     ("kit.feedback", "GET", "/candidates/{candidate}/feedback", (LOGIN, 403, 200, 200)),
+    ("candidates.prep_note", "POST", "/loops/{loop}/prep-note", (LOGIN, 403, 302, 302)),
+    # the hiring lead's half: the debrief, decisions and the numbers are for leads
+    ("review.debrief", "GET", "/candidates/{candidate}/debrief", (LOGIN, 403, 200, 200)),
+    (
+        "review.debrief_print",
+        "GET",
+        "/candidates/{candidate}/debrief/print",
+        (LOGIN, 403, 200, 200),
+    ),
+    # an empty decision form is refused with the form shown again
+    ("review.decide", "POST", "/candidates/{candidate}/decision", (LOGIN, 403, 422, 422)),
+    # the same rule as the feedback page: an interviewer exports after their own scorecard
+    (
+        "review.export_candidate",
+        "GET",
+        "/candidates/{candidate}/export.csv",
+        (LOGIN, 403, 200, 200),
+    ),
+    (
+        "review.export_role",
+        "GET",
+        "/roles/export.csv?role=Back-end+engineer",
+        (LOGIN, 403, 200, 200),
+    ),
+    ("review.compare", "GET", "/compare?role=Back-end+engineer", (LOGIN, 403, 200, 200)),
+    ("review.dashboard", "GET", "/dashboard", (LOGIN, 403, 200, 200)),
+    ("review.calibration", "GET", "/numbers/calibration", (LOGIN, 403, 200, 200)),
+    ("review.calibration_csv", "GET", "/numbers/calibration.csv", (LOGIN, 403, 200, 200)),
+    ("review.agreement_csv", "GET", "/numbers/agreement.csv", (LOGIN, 403, 200, 200)),
+    ("review.questions", "GET", "/numbers/questions", (LOGIN, 403, 200, 200)),
+    ("review.questions_csv", "GET", "/numbers/questions.csv", (LOGIN, 403, 200, 200)),
+    ("review.coverage_page", "GET", "/numbers/coverage", (LOGIN, 403, 200, 200)),
+    ("review.coverage_csv", "GET", "/numbers/coverage.csv?loops=2", (LOGIN, 403, 200, 200)),
 ]
 
 
