@@ -6,6 +6,7 @@ import os
 import shutil
 import textwrap
 import uuid
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -257,13 +258,15 @@ def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
         }
 
 
-def submit_scorecard(app, session_id, email, scores, recommendation="yes", full=True, **times):
+def submit_scorecard(
+    app, session_id, email, scores, recommendation="yes", full=True, question_score=None, **times
+):
     """Submit `email`'s scorecard for a session through the kit's own rules.
 
     scores: competency -> 1..4 for every competency of the session. With `full`, the
     evidence is written and submitted too (status "submitted"); otherwise only the
-    ratings are ("ratings_submitted"). `times` sets started_at / submitted_at if given.
-    Returns the scorecard id.
+    ratings are ("ratings_submitted"). `question_score` scores every question of the
+    session first. `times` sets started_at / submitted_at if given. Returns the card id.
     """
     from interviewkit.extensions import db
     from interviewkit.kit import service
@@ -273,6 +276,9 @@ def submit_scorecard(app, session_id, email, scores, recommendation="yes", full=
         session = db.session.get(LoopSession, session_id)
         user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
         card = service.scorecard_for(session, user)
+        if question_score is not None:
+            for q in session.questions:
+                service.save_score(card, q.id, question_score, 0, f"seed-{q.id}-{card.id}")
         reasons = {c: "The questions did not show the whole picture here." for c in scores}
         errors = service.submit_ratings(card, scores, reasons, recommendation)
         assert not errors, errors
@@ -288,6 +294,82 @@ def submit_scorecard(app, session_id, email, scores, recommendation="yes", full=
             setattr(card, name, value)
         db.session.commit()
         return card.id
+
+
+_seq = count(1)
+
+
+def add_scored_panel(app, decision=None, cards=(), level="mid", role="Back-end engineer"):
+    """Add a candidate whose scorecards are all submitted; return the candidate id.
+
+    cards: (interviewer name, {competency: score}, recommendation, [(question, hash, score)])
+    Each card is its own session of one loop, so one interviewer may appear twice.
+    """
+    from interviewkit.extensions import db
+    from interviewkit.models import (
+        Candidate,
+        CompetencyRating,
+        Decision,
+        KitScore,
+        Loop,
+        LoopQuestion,
+        LoopSession,
+        Scorecard,
+        User,
+        utcnow,
+    )
+    from interviewkit.setup import create_user
+
+    with app.app_context():
+        n = next(_seq)
+        candidate = Candidate(
+            name=f"Candidate {n}", email=f"c{n}@example.com", role_title=role, level=level
+        )
+        db.session.add(candidate)
+        loop = Loop(candidate=candidate, template_id="t", title="Loop", level=level, seed="s")
+        db.session.add(loop)
+        for position, (name, scores, rec, questions) in enumerate(cards):
+            email = name.lower() + "@example.com"
+            user = db.session.scalar(db.select(User).filter_by(email=email)) or create_user(
+                email, name, "interviewer", PASSWORD
+            )
+            session = LoopSession(
+                loop=loop,
+                position=position,
+                name=f"Session {position + 1}",
+                minutes=60,
+                competencies=list(scores),
+                interviewer_id=user.id,
+            )
+            db.session.add(session)
+            card = Scorecard(
+                session=session,
+                interviewer_id=user.id,
+                status="submitted",
+                recommendation=rec,
+                ratings_submitted_at=utcnow(),
+                submitted_at=utcnow(),
+            )
+            card.ratings = [
+                CompetencyRating(competency=c, score=s, evidence="seen") for c, s in scores.items()
+            ]
+            for qpos, (qid, chash, score) in enumerate(questions):
+                lq = LoopQuestion(
+                    position=qpos,
+                    question_id=qid,
+                    content_hash=chash,
+                    snapshot={"title": f"Title of {qid} {chash}", "minutes": 10},
+                )
+                session.questions.append(lq)
+                db.session.flush()
+                card.scores.append(KitScore(loop_question_id=lq.id, score=score))
+            db.session.add(card)
+        if decision:
+            candidate.decisions.append(
+                Decision(outcome=decision, rationale="Because of the panel.")
+            )
+        db.session.commit()
+        return candidate.id
 
 
 def seed_one_user_per_role(app, roles=("interviewer", "hiring_lead", "admin")):

@@ -455,3 +455,69 @@ def test_headings_buttons_and_warnings_read_right(playwright_browser, live):
     assert kit.locator("h1").count() == 1
     assert "Sam Rivera" in kit.locator("h1").inner_text()
     ivan_ctx.close()
+
+
+def test_lead_debriefs_two_scorecards_decides_and_prints(playwright_browser, live):
+    """Issue 9: a lead opens the debrief after two interviewers submitted, sees the flagged
+    disagreement, records a decision and prints the page."""
+    from conftest import add_scored_panel, submit_scorecard
+    from playwright.sync_api import expect
+
+    app, base, ids = live
+    # earlier panels, so Ivan (harsh) and Iris (lenient) have calibrated offsets
+    for ivan, iris in ((1, 3), (2, 3), (2, 4), (1, 2), (2, 3), (2, 4)):
+        add_scored_panel(
+            app,
+            "hire" if iris >= 3 and ivan >= 2 else "no_hire",
+            [
+                ("Ivan", {"api-design": ivan, "data-storage": ivan + 1}, "no", []),
+                ("Iris", {"api-design": iris, "data-storage": iris}, "yes", []),
+            ],
+        )
+    submit_scorecard(
+        app,
+        ids["ivan_session"],
+        "ivan@example.com",
+        {"api-design": 1, "data-storage": 3},
+        "no",
+        question_score=2,
+    )
+    submit_scorecard(
+        app,
+        ids["iris_session"],
+        "iris@example.com",
+        {"api-design": 3, "data-storage": 3, "security": 4},
+        "strong_yes",
+        question_score=3,
+    )
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, "lead@example.com")
+    page.goto(f"{base}/candidates/{ids['candidate']}")
+    page.click("text=Debrief")
+    expect(page.locator(".flag-disagreement")).to_contain_text(
+        "Ivan Interviewer scored 1, Iris Interviewer scored 3 (2 points apart)"
+    )
+    expect(page.locator(".flag-split")).to_be_visible()
+    page.locator("tr[data-competency='api-design'] details").first.click()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("main").screenshot(path=str(SHOTS / "debrief.png"))
+    page.select_option("select[name=outcome]", "another_loop")
+    page.fill("textarea[name=rationale]", "Split on API design: run a second design session.")
+    page.click("text=Record decision")
+    expect(page.locator(".current-decision")).to_contain_text("Another loop")
+    expect(page.locator(".flash.info")).to_contain_text("Decision recorded")
+    page.goto(f"{base}/candidates/{ids['candidate']}/debrief/print")
+    expect(page.locator("nav")).to_have_count(0)
+    expect(page.locator(".current-decision")).to_contain_text("Another loop")
+    page.emulate_media(media="print")
+    sessions = page.locator(".debrief-session")
+    expect(sessions).to_have_count(2)
+    assert sessions.first.evaluate("e => getComputedStyle(e).breakBefore") == "page"
+    expect(page.locator(".matrix .evidence").first).to_be_visible()
+    assert page.pdf(format="A4").startswith(b"%PDF")
+    page.emulate_media(media="screen")
+    page.goto(f"{base}/numbers/calibration")
+    page.locator("main").screenshot(path=str(SHOTS / "calibration.png"))
+    expect(page.locator("table.calibration")).to_contain_text("Ivan Interviewer")
+    context.close()

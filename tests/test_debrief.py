@@ -79,6 +79,23 @@ def test_a_competency_the_loop_asks_for_and_nobody_scored_is_flagged():
     assert result.flags[0].message == "Security: the loop asks for it and no one scored it."
 
 
+def test_a_competency_still_to_be_scored_by_a_pending_session_is_not_flagged_unscored():
+    pending = SessionState(2, "Onsite", "Ben", False, competencies=("security",))
+    result = debrief.build(
+        [card(1, "Ana", {"api-design": 3})], [pending], ["api-design", "security"]
+    )
+    assert kinds(result) == ["missing"]  # the session's own flag covers security
+    done = SessionState(2, "Onsite", "Ben", True, competencies=("security",))
+    result = debrief.build([card(1, "Ana", {"api-design": 3})], [done], ["api-design", "security"])
+    assert kinds(result) == ["unscored"]
+
+
+def test_an_unassigned_session_says_which_competencies_rest_on_it():
+    state = SessionState(1, "Screen", None, False, competencies=("security",))
+    result = debrief.build([], [state], ["security"], titles={"security": "Security"})
+    assert result.flags[0].message == "Screen: no interviewer assigned (Security rest on it)."
+
+
 @pytest.mark.parametrize(
     ("state", "kind", "message"),
     [

@@ -4,87 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from itertools import count
 
 import pytest
 from conftest import PASSWORD, AuthActions, make_app
+from conftest import add_scored_panel as add_panel
 
 from interviewkit.analytics import stats
-
-_seq = count(1)
-
-
-def add_panel(app, decision=None, cards=(), level="mid", role="Back-end engineer"):
-    """Add a candidate whose scorecards are all submitted; return the candidate id.
-
-    cards: (interviewer name, {competency: score}, recommendation, [(question, hash, score)])
-    Each card is its own session of one loop, so one interviewer may appear twice.
-    """
-    from interviewkit.extensions import db
-    from interviewkit.models import (
-        Candidate,
-        CompetencyRating,
-        Decision,
-        KitScore,
-        Loop,
-        LoopQuestion,
-        LoopSession,
-        Scorecard,
-        User,
-        utcnow,
-    )
-    from interviewkit.setup import create_user
-
-    with app.app_context():
-        n = next(_seq)
-        candidate = Candidate(
-            name=f"Candidate {n}", email=f"c{n}@example.com", role_title=role, level=level
-        )
-        db.session.add(candidate)
-        loop = Loop(candidate=candidate, template_id="t", title="Loop", level=level, seed="s")
-        db.session.add(loop)
-        for position, (name, scores, rec, questions) in enumerate(cards):
-            email = name.lower() + "@example.com"
-            user = db.session.scalar(db.select(User).filter_by(email=email)) or create_user(
-                email, name, "interviewer", PASSWORD
-            )
-            session = LoopSession(
-                loop=loop,
-                position=position,
-                name=f"Session {position + 1}",
-                minutes=60,
-                competencies=list(scores),
-                interviewer_id=user.id,
-            )
-            db.session.add(session)
-            card = Scorecard(
-                session=session,
-                interviewer_id=user.id,
-                status="submitted",
-                recommendation=rec,
-                ratings_submitted_at=utcnow(),
-                submitted_at=utcnow(),
-            )
-            card.ratings = [
-                CompetencyRating(competency=c, score=s, evidence="seen") for c, s in scores.items()
-            ]
-            for qpos, (qid, chash, score) in enumerate(questions):
-                lq = LoopQuestion(
-                    position=qpos,
-                    question_id=qid,
-                    content_hash=chash,
-                    snapshot={"title": f"Title of {qid} {chash}", "minutes": 10},
-                )
-                session.questions.append(lq)
-                db.session.flush()
-                card.scores.append(KitScore(loop_question_id=lq.id, score=score))
-            db.session.add(card)
-        if decision:
-            candidate.decisions.append(
-                Decision(outcome=decision, rationale="Because of the panel.")
-            )
-        db.session.commit()
-        return candidate.id
 
 
 @pytest.fixture

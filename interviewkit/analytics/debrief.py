@@ -45,6 +45,7 @@ class SessionState:
     submitted: bool
     due: datetime | None = None
     overdue: bool = False
+    competencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ def build(
         comp: combine([cells[(comp, c.id)].score for c in cards if (comp, c.id) in cells])
         for comp in comps
     }
+    sessions = list(sessions)
+    # a competency whose session is still to come is covered by that session's own flag
+    pending = {comp for s in sessions if not s.submitted for comp in s.competencies}
     flags = (
         _disagreements(cards, cells, comps, titles)
         + _split(cards)
@@ -156,9 +160,9 @@ def build(
                 "unscored", f"{titles.get(comp, comp)}: the loop asks for it and no one scored it."
             )
             for comp in asked
-            if combined[comp].value is None
+            if combined[comp].value is None and comp not in pending
         ]
-        + _session_flags(sessions)
+        + _session_flags(sessions, titles)
     )
     return Debrief(comps, cards, cells, combined, overall(combined, weights), weights, flags)
 
@@ -193,13 +197,20 @@ def _split(cards) -> list[Flag]:
     return [Flag("split", f"Recommendations on both sides of hire / no hire: {names}.")]
 
 
-def _session_flags(sessions) -> list[Flag]:
+def _session_flags(sessions, titles) -> list[Flag]:
     flags = []
     for s in sessions:
         if s.submitted:
             continue
         if s.interviewer is None:
-            flags.append(Flag("unassigned", f"{s.name}: no interviewer assigned."))
+            covers = ", ".join(titles.get(c, c) for c in s.competencies)
+            flags.append(
+                Flag(
+                    "unassigned",
+                    f"{s.name}: no interviewer assigned"
+                    + (f" ({covers} rest on it)." if covers else "."),
+                )
+            )
         elif s.overdue:
             when = f" (due {s.due:%Y-%m-%d %H:%M} UTC)" if s.due else ""
             flags.append(

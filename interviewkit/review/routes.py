@@ -206,9 +206,13 @@ def calibration():
         lo=-3.0,
         hi=3.0,
     )
-    agreement_chart = charts.bar_chart(
-        "Agreement per competency (Krippendorff's alpha)",
-        [(titles.get(c, c), a) for c, (a, _, _) in agreement.items() if a is not None],
+    # a dot per competency on -1..1 (alpha can be negative), the line at 0.8: "good"
+    agreement_chart = charts.interval_chart(
+        "Agreement per competency (Krippendorff's alpha; the line marks 0.8)",
+        [(titles.get(c, c), a, None, None) for c, (a, _, _) in agreement.items() if a is not None],
+        reference=0.8,
+        lo=-1.0,
+        hi=1.0,
     )
     return render_template(
         "review/calibration.html",

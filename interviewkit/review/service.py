@@ -138,6 +138,7 @@ def session_states(candidate: Candidate, cards: list[Scorecard]) -> list[debrief
                     submitted=submitted,
                     due=kit.due_at(s, mine) if s.interviewer else None,
                     overdue=bool(s.interviewer) and not submitted and kit.is_overdue(s, mine, now),
+                    competencies=tuple(s.competencies),
                 )
             )
     return out
