@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, cast, func, literal, select
+from sqlalchemy import Float, case, cast, func, select
 
 from ..extensions import db
 from ..models import (
@@ -31,17 +31,18 @@ LOCKED = ("ratings_submitted", "submitted")
 HIRE_SIDE = {"yes": "hire", "strong_yes": "hire", "no": "no_hire", "strong_no": "no_hire"}
 
 
-def decided():
-    """Return a subquery of each candidate's decision in force: (candidate_id, outcome)."""
-    latest = (
-        select(Decision.candidate_id, func.max(Decision.id).label("id"))
-        .group_by(Decision.candidate_id)
-        .subquery()
-    )
+def decision_of(candidate_id):
+    """Return a scalar subquery: the outcome of the decision in force for a candidate column.
+
+    Correlated and served by the index on decisions.candidate_id. A join to a "latest
+    decision" subquery instead made SQLite scan the decisions once per score (1.5 s).
+    """
     return (
-        select(Decision.candidate_id, Decision.outcome)
-        .join(latest, Decision.id == latest.c.id)
-        .subquery("decided")
+        select(Decision.outcome)
+        .where(Decision.candidate_id == candidate_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -83,22 +84,20 @@ def offset_moments() -> dict[int, tuple[int, float, float]]:
         .group_by(rated.c.cand, rated.c.comp, rated.c.who)
         .subquery()
     )
-    units = (
-        select(
-            per_rater.c.cand,
-            per_rater.c.comp,
-            func.sum(per_rater.c.s).label("total"),
-            func.count().label("k"),
-        )
-        .group_by(per_rater.c.cand, per_rater.c.comp)
-        .having(func.count() >= 2)
-        .subquery()
-    )
-    d = per_rater.c.s - (units.c.total - per_rater.c.s) / cast(units.c.k - 1, Float)
+    # Window sums over the unit rather than a join back to a per-unit subquery: SQLite
+    # joins two subqueries by nested loops (28 s at 10,000 sessions); a window is one pass.
+    unit = (per_rater.c.cand, per_rater.c.comp)
+    windowed = select(
+        per_rater.c.who,
+        per_rater.c.s,
+        func.sum(per_rater.c.s).over(partition_by=unit).label("total"),
+        func.count().over(partition_by=unit).label("k"),
+    ).subquery()
+    d = windowed.c.s - (windowed.c.total - windowed.c.s) / cast(windowed.c.k - 1, Float)
     rows = db.session.execute(
-        select(per_rater.c.who, func.count(), func.sum(d), func.sum(d * d))
-        .join(units, (units.c.cand == per_rater.c.cand) & (units.c.comp == per_rater.c.comp))
-        .group_by(per_rater.c.who)
+        select(windowed.c.who, func.count(), func.sum(d), func.sum(d * d))
+        .where(windowed.c.k >= 2)
+        .group_by(windowed.c.who)
     )
     return {who: (n, float(total), float(sq)) for who, n, total, sq in rows}
 
@@ -138,14 +137,21 @@ def calibration(min_pairs: int = stats.MIN_PAIRS) -> list[Calibration]:
     ).all()
     spreads = {who: stats.interval_from_moments(n, t, sq) for who, n, t, sq in spread_rows}
 
-    dec = decided()
-    match_rows = db.session.execute(
-        select(Scorecard.interviewer_id, Scorecard.recommendation, dec.c.outcome, func.count())
+    cards = (
+        select(
+            Scorecard.interviewer_id.label("who"),
+            Scorecard.recommendation.label("rec"),
+            decision_of(Loop.candidate_id).label("outcome"),
+        )
         .join(LoopSession, Scorecard.session_id == LoopSession.id)
         .join(Loop, LoopSession.loop_id == Loop.id)
-        .join(dec, dec.c.candidate_id == Loop.candidate_id)
-        .where(Scorecard.status.in_(LOCKED), dec.c.outcome.in_(("hire", "no_hire")))
-        .group_by(Scorecard.interviewer_id, Scorecard.recommendation, dec.c.outcome)
+        .where(Scorecard.status.in_(LOCKED))
+        .subquery()
+    )
+    match_rows = db.session.execute(
+        select(cards.c.who, cards.c.rec, cards.c.outcome, func.count())
+        .where(cards.c.outcome.in_(("hire", "no_hire")))
+        .group_by(cards.c.who, cards.c.rec, cards.c.outcome)
     )
     matches: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for who, rec, outcome, n in match_rows:
@@ -213,39 +219,33 @@ def _hours_to_submit() -> dict[int, list[float]]:
 def agreement() -> dict[str, tuple[float | None, int, int]]:
     """Return competency -> (Krippendorff's alpha, units with 2+ raters, pairable scores).
 
-    The coincidence table is summed in SQL: every ordered pair of scores from two
-    different scorecards on one candidate and competency, weighted 1 / (m - 1).
+    The coincidence table is summed in SQL without pairing rows: a unit (candidate and
+    competency) with m scores, n_c of them equal to c, adds n_c * n_k / (m - 1) to o_ck,
+    and n_c * (n_c - 1) / (m - 1) to o_cc, which is what counting every ordered pair of
+    scores from two different scorecards gives.
     """
     rated = _rated().subquery()
-    r1, r2 = rated.alias("r1"), rated.alias("r2")
+    counts = [func.sum(case((rated.c.score == v, 1), else_=0)).label(f"n{v}") for v in stats.SCALE]
     units = (
-        select(rated.c.cand, rated.c.comp, func.count().label("m"))
+        select(rated.c.comp, func.count().label("m"), *counts)
         .group_by(rated.c.cand, rated.c.comp)
         .having(func.count() >= 2)
         .subquery()
     )
+    per = cast(units.c.m - 1, Float)
+    n = {v: units.c[f"n{v}"] for v in stats.SCALE}
+    cells = [(c, k) for c in stats.SCALE for k in stats.SCALE]
+    sums = [
+        func.sum(n[c] * (n[k] - (1 if c == k else 0)) / per).label(f"o{c}{k}") for c, k in cells
+    ]
     rows = db.session.execute(
-        select(
-            r1.c.comp,
-            r1.c.score,
-            r2.c.score,
-            func.sum(literal(1.0) / cast(units.c.m - 1, Float)),
-        )
-        .join(r2, (r1.c.cand == r2.c.cand) & (r1.c.comp == r2.c.comp) & (r1.c.card != r2.c.card))
-        .join(units, (units.c.cand == r1.c.cand) & (units.c.comp == r1.c.comp))
-        .group_by(r1.c.comp, r1.c.score, r2.c.score)
+        select(units.c.comp, func.count(), func.sum(units.c.m), *sums).group_by(units.c.comp)
     )
-    tables: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
-    for comp, a, b, weight in rows:
-        tables[comp][(int(a), int(b))] = float(weight)
-    sizes = db.session.execute(
-        select(units.c.comp, func.count(), func.sum(units.c.m)).group_by(units.c.comp)
-    )
-    counts = {comp: (n, int(m)) for comp, n, m in sizes}
-    return {
-        comp: (stats.alpha_from_coincidences(table), *counts.get(comp, (0, 0)))
-        for comp, table in sorted(tables.items())
-    }
+    out = {}
+    for comp, n_units, n_scores, *values in sorted(rows, key=lambda r: r[0]):
+        table = {cell: float(v or 0) for cell, v in zip(cells, values, strict=True) if v}
+        out[comp] = (stats.alpha_from_coincidences(table), n_units, int(n_scores))
+    return out
 
 
 @dataclass
@@ -261,24 +261,24 @@ class QuestionRow:
 
 def question_rows() -> list[QuestionRow]:
     """Return statistics per question id, each with its versions where the text changed."""
-    dec = decided()
-    rows = db.session.execute(
+    scored = (
         select(
-            LoopQuestion.question_id,
-            LoopQuestion.content_hash,
-            KitScore.score,
-            dec.c.outcome,
-            func.count(),
+            LoopQuestion.question_id.label("qid"),
+            LoopQuestion.content_hash.label("chash"),
+            KitScore.score.label("score"),
+            decision_of(Loop.candidate_id).label("outcome"),
         )
         .join(KitScore, KitScore.loop_question_id == LoopQuestion.id)
         .join(Scorecard, KitScore.scorecard_id == Scorecard.id)
         .join(LoopSession, LoopQuestion.session_id == LoopSession.id)
         .join(Loop, LoopSession.loop_id == Loop.id)
-        .outerjoin(dec, dec.c.candidate_id == Loop.candidate_id)
         .where(Scorecard.status.in_(LOCKED), KitScore.score.is_not(None))
-        .group_by(
-            LoopQuestion.question_id, LoopQuestion.content_hash, KitScore.score, dec.c.outcome
-        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            scored.c.qid, scored.c.chash, scored.c.score, scored.c.outcome, func.count()
+        ).group_by(scored.c.qid, scored.c.chash, scored.c.score, scored.c.outcome)
     ).all()
     per_version: dict[tuple[str, str], tuple[dict, dict]] = defaultdict(
         lambda: (defaultdict(int), defaultdict(int))
