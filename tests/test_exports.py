@@ -66,6 +66,14 @@ def exported(app) -> list[tuple]:
         ]
 
 
+def question_titles(app, session_id) -> list[str]:
+    from interviewkit.extensions import db
+    from interviewkit.models import LoopSession
+
+    with app.app_context():
+        return [q.title for q in db.session.get(LoopSession, session_id).questions]
+
+
 def user_id(app, email) -> int:
     from interviewkit.extensions import db
     from interviewkit.models import User
@@ -113,12 +121,22 @@ def test_an_interviewer_exports_what_their_feedback_page_shows_and_no_decision(e
     )
     iris = client_for(app, "iris@example.com")
     got = rows(iris.get(f"/candidates/{ids['candidate']}/export.csv"))
-    assert {r["interviewer"] for r in got} == {"Ivan Interviewer", "Iris Interviewer"}
+    # exactly one row per rating, in session order (a cartesian join once doubled them)
+    assert [(r["interviewer"], r["competency"], r["score"]) for r in got] == [
+        ("Ivan Interviewer", "api-design", "2"),
+        ("Ivan Interviewer", "data-storage", "3"),
+        ("Iris Interviewer", "api-design", "3"),
+        ("Iris Interviewer", "data-storage", "3"),
+        ("Iris Interviewer", "security", "2"),
+    ]
     assert {r["decision"] for r in got} == {""}
     assert {r["decision_rationale"] for r in got} == {""}
     data = json.loads(iris.get(f"/candidates/{ids['candidate']}/export.json").data)
     assert "decisions" not in data[0]
-    assert len(data[0]["scorecards"]) == 2
+    assert [len(card["ratings"]) for card in data[0]["scorecards"]] == [2, 3]
+    assert [q["title"] for q in data[0]["scorecards"][0]["questions"]] == question_titles(
+        app, ids["ivan_session"]
+    )
     assert exported(app) == [
         (user_id(app, "iris@example.com"), "candidate", str(ids["candidate"]), "csv"),
         (user_id(app, "iris@example.com"), "candidate", str(ids["candidate"]), "json"),

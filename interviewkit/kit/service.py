@@ -440,6 +440,13 @@ def feedback_for(user: User, candidate: Candidate) -> list[Scorecard]:
     return feedback_for_many(user, [candidate])[candidate.id]
 
 
+def visible_candidates(user: User, candidates: list[Candidate]) -> list[int]:
+    """Return the ids of the candidates whose feedback this user may see (`can_see_feedback`)."""
+    if user.is_lead:
+        return [c.id for c in candidates]
+    return [c.id for c in candidates if has_submitted_for(user, c)]
+
+
 def feedback_for_many(user: User, candidates: list[Candidate]) -> dict[int, list[Scorecard]]:
     """Return candidate id -> the scorecards this user may see, in one query for them all.
 
@@ -447,7 +454,7 @@ def feedback_for_many(user: User, candidates: list[Candidate]) -> dict[int, list
     not at all for a lead; exports of many candidates use this rather than a loop.
     """
     out: dict[int, list[Scorecard]] = {c.id: [] for c in candidates}
-    visible = [c.id for c in candidates if can_see_feedback(user, c)]
+    visible = visible_candidates(user, candidates)
     if not visible:
         return out
     cards = db.session.execute(
