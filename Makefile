@@ -34,6 +34,7 @@ lint-content: install
 bench: install
 	$(BIN)/python bench/bank_build.py
 	$(BIN)/python bench/autosave.py
+	$(BIN)/python bench/analytics.py --requests 10
 
 format: install
 	$(BIN)/ruff format .
