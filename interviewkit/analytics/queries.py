@@ -289,7 +289,7 @@ def question_rows() -> list[QuestionRow]:
             scores[score] += n
             if score and outcome in ("hire", "no_hire"):
                 decisions[(score, outcome == "hire")] += n
-    titles = _titles()
+    names = titles()
     out: dict[str, QuestionRow] = {}
     for (qid, chash), (scores, decisions) in sorted(
         per_version.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
@@ -297,7 +297,7 @@ def question_rows() -> list[QuestionRow]:
         row = QuestionRow(
             qid,
             chash,
-            titles.get((qid, chash)) or titles.get((qid, None), qid),
+            names.get((qid, chash)) or names.get((qid, None), qid),
             stats.question_stats(dict(scores), dict(decisions)),
             [],
         )
@@ -311,17 +311,27 @@ def question_rows() -> list[QuestionRow]:
     return sorted(out.values(), key=lambda r: (-len(r.stats.flags), r.question_id))
 
 
-def _titles() -> dict[tuple[str, str | None], str]:
-    """Return the title each question version was asked under (latest placement wins)."""
+def titles() -> dict[tuple[str, str | None], str]:
+    """Return (question id, content hash) -> title as asked; (id, None) -> the latest.
+
+    One snapshot per version is read, and only its title: a question's content hash fixes
+    its text, so every placement of one version carries the same title.
+    """
     latest = (
         select(func.max(LoopQuestion.id))
         .group_by(LoopQuestion.question_id, LoopQuestion.content_hash)
         .scalar_subquery()
     )
     out: dict[tuple[str, str | None], str] = {}
-    for lq in db.session.execute(
-        select(LoopQuestion).where(LoopQuestion.id.in_(latest)).order_by(LoopQuestion.id)
-    ).scalars():
-        out[(lq.question_id, lq.content_hash)] = lq.title
-        out[(lq.question_id, None)] = lq.title
+    for qid, chash, title in db.session.execute(
+        select(
+            LoopQuestion.question_id,
+            LoopQuestion.content_hash,
+            LoopQuestion.snapshot["title"].as_string(),
+        )
+        .where(LoopQuestion.id.in_(latest))
+        .order_by(LoopQuestion.id)
+    ):
+        out[(qid, chash)] = title
+        out[(qid, None)] = title
     return out
