@@ -258,3 +258,24 @@ def test_printing_the_debrief_is_an_audited_export(exports_app):
         .status_code
         == 403
     )
+
+
+def test_timestamps_read_the_same_from_either_database(exports_app):
+    app, ids = exports_app
+    with app.app_context():
+        from datetime import datetime
+
+        from interviewkit.extensions import db
+        from interviewkit.models import Scorecard
+
+        card = db.session.scalar(db.select(Scorecard))
+        card.submitted_at = datetime(2026, 3, 4, 5, 6, 7, 890000)
+        db.session.commit()
+    got = rows(
+        client_for(app, "lead@example.com").get(f"/candidates/{ids['candidate']}/export.csv")
+    )
+    assert {r["submitted_at"] for r in got} == {"2026-03-04T05:06:07Z"}
+    data = json.loads(
+        client_for(app, "lead@example.com").get(f"/candidates/{ids['candidate']}/export.json").data
+    )
+    assert data[0]["scorecards"][0]["submitted_at"] == "2026-03-04T05:06:07Z"

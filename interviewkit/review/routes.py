@@ -372,4 +372,5 @@ def _f(value) -> str:
 
 def _table_csv(rows: list[dict], filename: str) -> Response:
     columns = list(rows[0]) if rows else ["no data"]
-    return _download(service.to_csv(rows, columns), "text/csv", filename)
+    table = [[row.get(c) for c in columns] for row in rows]
+    return _download(service.to_csv(table, columns), "text/csv", filename)
