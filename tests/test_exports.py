@@ -188,8 +188,16 @@ def test_a_role_export_lists_every_candidate_for_the_role(exports_app):
     client = client_for(app, "lead@example.com")
     got = rows(client.get("/roles/export.csv?role=back-end+engineer&level=mid"))
     assert {r["candidate"] for r in got} == {"Sam Rivera", "No Loop Yet"}
+    assert [r["interviewer"] for r in got if r["candidate"] == "Sam Rivera"] == [
+        "Ivan Interviewer",
+        "Ivan Interviewer",
+    ]
     data = json.loads(client.get("/roles/export.json?role=Back-end+engineer").data)
     assert [c["name"] for c in data] == ["Sam Rivera", "No Loop Yet"]
+    assert [len(c["scorecards"]) for c in data] == [1, 0]
+    assert data[0]["scorecards"][0]["questions"]  # questions as asked reach a role export
+    other = json.loads(client.get("/roles/export.json?role=Designer").data)
+    assert [(c["name"], c["scorecards"]) for c in other] == [("Other Role", [])]
     [event] = [e for e in exported(app) if e[3] == "csv"]
     assert event[1] == "user"  # a role export is logged against the person who made it
 

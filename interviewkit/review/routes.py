@@ -115,18 +115,19 @@ def export_role(fmt: str):
         abort(400, description=f"Level is one of {', '.join(LEVELS)}.")
     candidates = service.candidates_for_role(role, level)
     slug = "-".join(role.lower().split())[:60] + (f"-{level}" if level else "")
-    return _export(candidates, fmt, f"role-{slug}", None, role=role, level=level)
+    scope = service.role_scope(role, level)
+    return _export(candidates, fmt, f"role-{slug}", None, scope, role=role, level=level)
 
 
-def _export(candidates, fmt: str, name: str, target, **detail):
+def _export(candidates, fmt: str, name: str, target, scope=None, **detail):
     """Build the download and write who exported what into the audit log."""
     if fmt == "csv":
-        body = service.to_csv(service.export_rows(current_user, candidates))
+        body = service.to_csv(service.export_rows(current_user, candidates, scope))
         mimetype = "text/csv"
     else:
         # compact: the indented encoder is pure Python and took a third of a role export
         body = json.dumps(
-            service.export_json(current_user, candidates),
+            service.export_json(current_user, candidates, scope),
             ensure_ascii=False,
             separators=(",", ":"),
         )
