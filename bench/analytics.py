@@ -88,6 +88,7 @@ from autosave import (  # noqa: E402 - the sibling benchmark's HTTP client and s
     server_problems,
     snippet,
     stop_server,
+    wait_until_up,
 )
 
 MEDIAN_TARGET_MS = 200.0
@@ -714,23 +715,8 @@ def start_server(target: Target, bank: Bank, workers: int) -> tuple[subprocess.P
         f"interviewkit:create_app({target.config(bank)!r})",
     ]
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {process.returncode}:\n{log_text(log)}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                conn.close()
-                return process, port
-            except OSError:
-                time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer on port {port} within 30 s")
-    except BaseException:
-        stop_server(process)
-        raise
+    wait_until_up(process, port, lambda: log_text(log))
+    return process, port
 
 
 def log_text(path: Path) -> str:

@@ -640,20 +640,26 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[s
         f"interviewkit:create_app({server_config(tmp)!r})",
     ]
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
+    wait_until_up(process, port, lambda: server_log(tmp))
+    return process, port, command
+
+
+def wait_until_up(process: subprocess.Popen, port: int, read_log, seconds: float = 30) -> None:
+    """Wait for gunicorn to answer /healthz; stop it and raise BenchError if it never does."""
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {process.returncode}:\n{server_log(tmp)}")
+                raise BenchError(f"gunicorn exited with {process.returncode}:\n{read_log()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
                 conn.getresponse().read()  # any answer (503 without a bank) means it is up
                 conn.close()
-                return process, port, command
+                return
             except OSError:
                 time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer on port {port} within 30 s")
+        raise BenchError(f"gunicorn did not answer on port {port} within {seconds:g} s")
     except BaseException:
         stop_server(process)
         raise
