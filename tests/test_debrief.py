@@ -357,6 +357,19 @@ def test_the_printable_page_has_no_navigation_and_breaks_pages(debrief_app):
     assert ".debrief-session { break-before: page" in css
 
 
+def edit_candidate(client, candidate_id, **fields):
+    """Save Sam Rivera's candidate form with some fields changed."""
+    data = {
+        "name": "Sam Rivera",
+        "email": "candidate@example.com",
+        "role_title": "Back-end engineer",
+        "level": "mid",
+        "status": "active",
+        **fields,
+    }
+    return client.post(f"/candidates/{candidate_id}/edit", data=data)
+
+
 def test_prep_note_and_candidate_links_show_in_every_kit_of_the_loop(debrief_app):
     app, ids = debrief_app
     lead = app.test_client()
@@ -369,17 +382,11 @@ def test_prep_note_and_candidate_links_show_in_every_kit_of_the_loop(debrief_app
     lead.post(
         f"/loops/{loop_id}/prep-note", data={"prep_note": "Probe caching; round 1 left it open."}
     )
-    response = lead.post(
-        f"/candidates/{ids['candidate']}/edit",
-        data={
-            "name": "Sam Rivera",
-            "email": "candidate@example.com",
-            "role_title": "Back-end engineer",
-            "level": "mid",
-            "status": "active",
-            "links": "https://example.com/cv.pdf\nhttps://github.com/sam",
-            "language": "Go",
-        },
+    response = edit_candidate(
+        lead,
+        ids["candidate"],
+        links="https://example.com/cv.pdf\nhttps://github.com/sam",
+        language="Go",
     )
     assert response.status_code == 302
     for email, session in (
@@ -407,17 +414,7 @@ def test_candidate_links_must_be_web_addresses(debrief_app, links):
     app, ids = debrief_app
     client = app.test_client()
     AuthActions(client).login("lead@example.com")
-    response = client.post(
-        f"/candidates/{ids['candidate']}/edit",
-        data={
-            "name": "Sam Rivera",
-            "email": "candidate@example.com",
-            "role_title": "Back-end engineer",
-            "level": "mid",
-            "status": "active",
-            "links": links,
-        },
-    )
+    response = edit_candidate(client, ids["candidate"], links=links)
     assert response.status_code == 200
     assert "links start with https://" in response.get_data(as_text=True) or "at most 10" in (
         response.get_data(as_text=True)
