@@ -625,3 +625,19 @@ def test_question_asked_once_has_a_mean_but_no_sd():
 def test_question_stats_refuse_scores_off_the_scale(scores, decisions):
     with pytest.raises(ValueError):
         question_stats(scores, decisions)
+
+
+def test_recommendation_matches_from_counts_equals_the_pairs():
+    pairs = [("yes", "hire")] * 3 + [("strong_no", "hire")] + [("no", "no_hire")] * 2
+    pairs += [("yes", "another_loop"), (None, "hire")]
+    from_counts = stats.recommendation_matches_from_counts(
+        {
+            ("yes", "hire"): 3,
+            ("strong_no", "hire"): 1,
+            ("no", "no_hire"): 2,
+            ("yes", "another_loop"): 1,
+        }
+    )
+    # 5 of the 6 decided recommendations stand on the side that was decided
+    assert from_counts == stats.recommendation_matches(pairs)
+    assert from_counts.n == 6 and from_counts.mean == 5 / 6

@@ -15,8 +15,6 @@ from . import stats
 
 # Two submitted scores on one competency this far apart (or more) are flagged.
 DISAGREEMENT_POINTS = 2
-HIRE = ("yes", "strong_yes")
-NO_HIRE = ("no", "strong_no")
 
 
 @dataclass(frozen=True)
@@ -189,8 +187,9 @@ def _disagreements(cards, cells, comps, titles) -> list[Flag]:
 
 
 def _split(cards) -> list[Flag]:
-    yes = [c for c in cards if c.recommendation in HIRE]
-    no = [c for c in cards if c.recommendation in NO_HIRE]
+    side = {c.id: stats.RECOMMENDATION_SIDE.get(c.recommendation) for c in cards}
+    yes = [c for c in cards if side[c.id] == "hire"]
+    no = [c for c in cards if side[c.id] == "no_hire"]
     if not (yes and no):
         return []
     names = ", ".join(f"{c.interviewer} ({c.recommendation.replace('_', ' ')})" for c in yes + no)

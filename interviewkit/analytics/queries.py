@@ -28,7 +28,6 @@ from ..models import (
 from . import stats
 
 LOCKED = ("ratings_submitted", "submitted")
-HIRE_SIDE = {"yes": "hire", "strong_yes": "hire", "no": "no_hire", "strong_no": "no_hire"}
 
 
 def decision_of(candidate_id):
@@ -117,9 +116,7 @@ class Calibration:
     user: User
     offset: stats.Offset
     spread: stats.Interval | None  # their own scores: mean, sd, n
-    match: stats.Interval | None  # share of recommendations on the decided side
-    matched: int
-    decided: int
+    match: stats.Interval | None  # share of recommendations on the decided side, n = decided
     median_hours: float | None  # session start to submitted scorecard
     submitted: int
 
@@ -153,31 +150,20 @@ def calibration(min_pairs: int = stats.MIN_PAIRS) -> list[Calibration]:
         .where(cards.c.outcome.in_(("hire", "no_hire")))
         .group_by(cards.c.who, cards.c.rec, cards.c.outcome)
     )
-    matches: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    match_counts: dict[int, dict] = defaultdict(dict)
     for who, rec, outcome, n in match_rows:
-        if who is None or rec not in HIRE_SIDE:
-            continue
-        matches[who][1] += n
-        if HIRE_SIDE[rec] == outcome:
-            matches[who][0] += n
+        if who is not None and rec in stats.RECOMMENDATION_SIDE:
+            match_counts[who][(rec, outcome)] = n
 
     hours = _hours_to_submit()
     offs = offsets(min_pairs)
     people = set(spreads) | set(hours)
-    users = {
-        u.id: u
-        for u in db.session.execute(select(User).where(User.id.in_(people))).scalars()
-        if people
-    }
+    users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(people))).scalars()}
     out = []
     for who in sorted(people, key=lambda i: users[i].name.lower() if i in users else ""):
         if who not in users:
             continue
-        matched, n = matches.get(who, (0, 0))
-        share = None
-        if n:
-            low, high = stats.wilson_interval(matched, n)
-            share = stats.Interval(mean=matched / n, low=low, high=high, n=n, sd=None)
+        share = stats.recommendation_matches_from_counts(match_counts.get(who, {}))
         times = hours.get(who, [])
         out.append(
             Calibration(
@@ -185,8 +171,6 @@ def calibration(min_pairs: int = stats.MIN_PAIRS) -> list[Calibration]:
                 offset=offs.get(who) or stats.offset_from_moments(who, 0, 0.0, 0.0, min_pairs),
                 spread=spreads.get(who),
                 match=share,
-                matched=matched,
-                decided=n,
                 median_hours=stats.median(times),
                 submitted=len(times),
             )

@@ -386,7 +386,8 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-_RECOMMENDATION_MEANS = {
+# Which side of the decision each recommendation stands on (the debrief, calibration).
+RECOMMENDATION_SIDE = {
     "strong_yes": "hire",
     "yes": "hire",
     "no": "no_hire",
@@ -396,15 +397,25 @@ _RECOMMENDATION_MEANS = {
 
 def recommendation_matches(pairs: Iterable[tuple[str | None, str | None]]) -> Interval | None:
     """Return the share of recommendations that matched the decision, with a Wilson interval."""
+    counts: dict[tuple[str | None, str | None], int] = {}
+    for pair in pairs:
+        counts[pair] = counts.get(pair, 0) + 1
+    return recommendation_matches_from_counts(counts)
+
+
+def recommendation_matches_from_counts(
+    counts: Mapping[tuple[str | None, str | None], int],
+) -> Interval | None:
+    """Return the same from (recommendation, decision) -> count, for SQL GROUP BY results."""
     matched = n = 0
-    for recommendation, decision in pairs:
+    for (recommendation, decision), count in counts.items():
         # Another loop decides nothing yet, and a missing side cannot match or miss.
         if recommendation is None or decision not in ("hire", "no_hire"):
             continue
-        if recommendation not in _RECOMMENDATION_MEANS:
+        if recommendation not in RECOMMENDATION_SIDE:
             raise ValueError(f"unknown recommendation {recommendation!r}")
-        n += 1
-        matched += _RECOMMENDATION_MEANS[recommendation] == decision
+        n += count
+        matched += count if RECOMMENDATION_SIDE[recommendation] == decision else 0
     bounds = wilson_interval(matched, n)
     if bounds is None:
         return None

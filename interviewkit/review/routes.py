@@ -247,7 +247,7 @@ def calibration_csv():
             "mean_score": _f(p.spread.mean) if p.spread else "",
             "sd": _f(p.spread.sd) if p.spread else "",
             "recommendation_match": _f(p.match.mean) if p.match else "",
-            "decided": p.decided,
+            "decided": p.match.n if p.match else 0,
             "median_hours_to_submit": _f(p.median_hours),
         }
         for p in queries.calibration()
@@ -318,17 +318,15 @@ def questions_csv():
     return _table_csv(rows, "questions.csv")
 
 
-def _coverage_report(loops: int | None):
-    return coverage.coverage(
-        bankdb.bank_questions(), bankdb.loop_templates(), loops or coverage.DEFAULT_LOOPS
-    )
-
-
-def _loops_arg() -> int:
+def _coverage_report() -> coverage.Coverage:
+    """Count coverage for ?loops=N (default 5), the same range the shell command takes."""
     loops = request.args.get("loops", type=int) or coverage.DEFAULT_LOOPS
-    if not 1 <= loops <= 100:
-        abort(400, description="Loops is a number from 1 to 100.")
-    return loops
+    if not coverage.MIN_LOOPS <= loops <= coverage.MAX_LOOPS:
+        abort(
+            400,
+            description=f"Loops is a number from {coverage.MIN_LOOPS} to {coverage.MAX_LOOPS}.",
+        )
+    return coverage.coverage(bankdb.bank_questions(), bankdb.loop_templates(), loops)
 
 
 @bp.get("/numbers/coverage")
@@ -336,7 +334,7 @@ def _loops_arg() -> int:
 def coverage_page():
     """Show bank coverage: questions per competency and level against what loops need."""
     try:
-        report = _coverage_report(_loops_arg())
+        report = _coverage_report()
     except bankdb.BankUnavailable:
         return render_template("browse/no_bank.html"), 503
     titles = bankdb.competency_titles()
@@ -348,7 +346,7 @@ def coverage_page():
 def coverage_csv():
     """Download the coverage table and the gaps."""
     try:
-        report = _coverage_report(_loops_arg())
+        report = _coverage_report()
     except bankdb.BankUnavailable:
         abort(503, description="The question bank is not built yet: run `interviewkit load`.")
     titles = bankdb.competency_titles()

@@ -21,9 +21,7 @@ from ..analytics import debrief, queries
 from ..extensions import db
 from ..kit import service as kit
 from ..models import (
-    DECISION_LABELS,
     DECISIONS,
-    RECOMMENDATION_LABELS,
     Amendment,
     Candidate,
     CompetencyRating,
@@ -102,7 +100,6 @@ class DebriefPage:
     sessions: list[debrief.SessionState]
     cards: list[Scorecard]  # the submitted ones, with their questions as asked
     answers: dict[int, list[dict]]
-    offsets: dict
 
 
 def card_scores(card: Scorecard) -> debrief.CardScores:
@@ -186,7 +183,6 @@ def debrief_page(viewer: User, candidate: Candidate) -> DebriefPage:
         sessions=states,
         cards=locked,
         answers={c.id: answers(c) for c in locked},
-        offsets=offsets,
     )
 
 
@@ -275,19 +271,6 @@ def _locked_cards(filters: list, *columns, ratings: bool = False):
     return _run(query, filters)
 
 
-def _base(viewer: User, candidate: Candidate) -> dict:
-    decision = candidate.decision if viewer.is_lead else None
-    return {
-        "candidate_id": candidate.id,
-        "candidate": candidate.name,
-        "role": candidate.role_title,
-        "level": candidate.level,
-        "decision": decision.outcome if decision else "",
-        "decision_rationale": decision.rationale if decision else "",
-        "decided_at": _iso(decision.at) if decision else "",
-    }
-
-
 def export_rows(viewer: User, candidates: list[Candidate], scope=None) -> list[tuple]:
     """Return one row (in EXPORT_COLUMNS order) per submitted rating the viewer may see.
 
@@ -317,9 +300,9 @@ def export_rows(viewer: User, candidates: list[Candidate], scope=None) -> list[t
     rows = []
     empty = ("",) * 10
     for candidate in candidates:
-        base = _base(viewer, candidate)
-        head = (base["candidate_id"], base["candidate"], base["role"], base["level"])
-        tail = (base["decision"], base["decision_rationale"], base["decided_at"])
+        head = (candidate.id, candidate.name, candidate.role_title, candidate.level)
+        decision = candidate.decision if viewer.is_lead else None  # as on the pages
+        tail = (decision.outcome, decision.rationale, _iso(decision.at)) if decision else ("",) * 3
         mine = by_candidate.get(candidate.id)
         if not mine:
             rows.append(head + empty[:9] + tail)
@@ -547,7 +530,6 @@ class Dashboard:
 
 def dashboard() -> Dashboard:
     """Return candidates awaiting a decision, loops missing scorecards and overdue ones."""
-    now = utcnow()
     active = list(
         db.session.execute(
             select(Candidate)
@@ -562,33 +544,27 @@ def dashboard() -> Dashboard:
         ).scalars()
     )
     session_ids = [s.id for c in active for lp in c.loops for s in lp.sessions]
-    cards: dict[tuple[int, int | None], Scorecard] = {}
-    if session_ids:
+    by_session: dict[int, list[Scorecard]] = defaultdict(list)
+    for chunk in _chunks(session_ids):
         for card in db.session.execute(
-            select(Scorecard).where(Scorecard.session_id.in_(session_ids))
+            select(Scorecard).where(Scorecard.session_id.in_(chunk))
         ).scalars():
-            cards[(card.session_id, card.interviewer_id)] = card
-    submitted = {sid for (sid, _), c in cards.items() if c.is_submitted}
+            by_session[card.session_id].append(card)
     awaiting, missing = [], []
     overdue: dict[str, list] = defaultdict(list)
     for candidate in active:
-        sessions = [s for lp in candidate.loops for s in lp.sessions]
-        done = sum(1 for s in sessions if s.id in submitted)
+        # the debrief's own rule for what is submitted, missing and overdue
+        sessions = {s.id: s for lp in candidate.loops for s in lp.sessions}
+        states = session_states(candidate, [c for sid in sessions for c in by_session[sid]])
+        done = sum(1 for st in states if st.submitted)
         if done and candidate.decision is None:
-            awaiting.append((candidate, done, len(sessions)))
+            awaiting.append((candidate, done, len(states)))
         for lp in candidate.loops:
-            gaps = [s.name for s in lp.sessions if s.id not in submitted]
-            if gaps and any(s.id in submitted for s in lp.sessions):
+            mine = [st for st in states if sessions[st.id].loop_id == lp.id]
+            gaps = [st.name for st in mine if not st.submitted]
+            if gaps and len(gaps) < len(mine):
                 missing.append((lp, gaps))
-            for s in lp.sessions:
-                if s.interviewer is None or s.id in submitted:
-                    continue
-                card = cards.get((s.id, s.interviewer_id))
-                if kit.is_overdue(s, card, now):
-                    overdue[s.interviewer.name].append((s, kit.due_at(s, card)))
+        for st in states:
+            if st.overdue:
+                overdue[st.interviewer].append((sessions[st.id], st.due))
     return Dashboard(awaiting, missing, dict(sorted(overdue.items())))
-
-
-def label(value: str) -> str:
-    """Return a recommendation or decision as shown to people."""
-    return RECOMMENDATION_LABELS.get(value) or DECISION_LABELS.get(value) or value
