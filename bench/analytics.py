@@ -698,6 +698,8 @@ def start_server(target: Target, bank: Bank, workers: int) -> tuple[subprocess.P
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:interviewkit.gunicorn_conf",  # the settings `interviewkit serve` uses
         "-w",
         str(workers),
         "-b",

@@ -623,6 +623,8 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[s
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:interviewkit.gunicorn_conf",  # the settings `interviewkit serve` uses
         "-w",
         str(workers),
         "-b",

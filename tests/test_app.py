@@ -118,3 +118,20 @@ def test_the_served_app_answers_a_long_address_with_its_own_page(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_gunicorn_workers_freeze_the_objects_of_start_up():
+    """`serve` and the gunicorn config module both exempt start-up objects from the collector."""
+    import gc
+
+    from interviewkit import gunicorn_conf
+    from interviewkit.server import freeze_startup_objects, gunicorn_options
+
+    assert gunicorn_options("127.0.0.1", 8000, 2)["post_worker_init"] is freeze_startup_objects
+    assert gunicorn_conf.post_worker_init is freeze_startup_objects
+    assert gunicorn_conf.limit_request_line == gunicorn_options("h", 1, 1)["limit_request_line"]
+    try:
+        freeze_startup_objects(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -287,3 +287,63 @@ def test_timestamps_read_the_same_from_either_database(exports_app):
         client_for(app, "lead@example.com").get(f"/candidates/{ids['candidate']}/export.json").data
     )
     assert data[0]["scorecards"][0]["submitted_at"] == "2026-03-04T05:06:07Z"
+
+
+def test_a_role_export_carries_the_decision_history_and_titles_as_asked(exports_app):
+    """The role export reads decisions and titles as plain rows; both must stay exact."""
+    app, ids = exports_app
+    record_decision(app, ids)
+    client = client_for(app, "lead@example.com")
+    changed = client.post(
+        f"/candidates/{ids['candidate']}/decision",
+        data={
+            "outcome": "another_loop",
+            "rationale": "One more data-storage session.",
+            "change_reason": "The panel split on storage.",
+        },
+    )
+    assert changed.status_code == 302
+    with app.app_context():
+        from interviewkit.extensions import db
+        from interviewkit.models import LoopQuestion
+
+        asked = db.session.scalars(
+            db.select(LoopQuestion).filter_by(session_id=ids["ivan_session"])
+        ).first()
+        asked.snapshot = {**asked.snapshot, "title": "The title as it was asked"}
+        db.session.commit()
+    [sam] = [
+        c
+        for c in json.loads(client.get("/roles/export.json?role=Back-end+engineer").data)
+        if c["name"] == "Sam Rivera"
+    ]
+    assert [(d["outcome"], d["change_reason"], d["by"]) for d in sam["decisions"]] == [
+        ("no_hire", None, "Lee Lead"),
+        ("another_loop", "The panel split on storage.", "Lee Lead"),
+    ]
+    titles = [q["title"] for q in sam["scorecards"][0]["questions"]]
+    assert "The title as it was asked" in titles
+    got = rows(client.get("/roles/export.csv?role=Back-end+engineer"))
+    assert {r["decision"] for r in got if r["candidate"] == "Sam Rivera"} == {"another_loop"}
+
+
+def test_version_titles_reads_each_version_once(exports_app):
+    """A content hash fixes a title, so a version already read costs no query."""
+    from sqlalchemy import event
+
+    from interviewkit.analytics.queries import version_titles
+    from interviewkit.extensions import db
+    from interviewkit.models import LoopQuestion
+
+    app, ids = exports_app
+    with app.app_context():
+        placed = db.session.scalars(db.select(LoopQuestion)).all()
+        versions = {(q.question_id, q.content_hash) for q in placed}
+        expected = {(q.question_id, q.content_hash): q.snapshot["title"] for q in placed}
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert version_titles(versions) == expected
+        assert len(statements) == 1
+        assert version_titles(versions) == expected
+        assert version_titles({("no-such-question", "0" * 64)}) == {}
+        assert len(statements) == 2  # the unknown version was asked for; the known were not

@@ -182,3 +182,40 @@ def test_the_chart_numbers_are_beside_it_as_a_table(app):
     assert '<table class="grid calibration">' in page
     assert '<table class="grid agreement">' in page
     assert "/numbers/calibration.csv" in page and "/numbers/agreement.csv" in page
+
+
+def test_median_hours_to_submit_are_worked_out_by_hand(app):
+    """From the session's scheduled time (else the first save) to the submitted scorecard."""
+    from datetime import datetime, timedelta
+
+    from interviewkit.analytics import queries
+    from interviewkit.extensions import db
+    from interviewkit.models import LoopSession, Scorecard
+
+    seed_calibration(app)
+    who = ids_by_name(app)
+    start = datetime(2026, 5, 4, 9, 0, 0)
+    with app.app_context():
+        ana_cards = db.session.scalars(
+            db.select(Scorecard).filter_by(interviewer_id=who["Ana"]).order_by(Scorecard.id)
+        ).all()
+        # Ana's six cards: 2 h, 30 min, 26 h, 5 h 15 min, then two started (not scheduled)
+        for card, hours, scheduled in zip(
+            ana_cards,
+            [2, 0.5, 26, 5.25, 1, 3],
+            [True, True, True, True, False, False],
+            strict=True,
+        ):
+            session = db.session.get(LoopSession, card.session_id)
+            session.scheduled_at = start if scheduled else None
+            card.started_at = start
+            card.submitted_at = start + timedelta(hours=hours)
+        cy_card = db.session.scalar(db.select(Scorecard).filter_by(interviewer_id=who["Cy"]))
+        db.session.get(LoopSession, cy_card.session_id).scheduled_at = start
+        cy_card.submitted_at = start - timedelta(hours=1)  # submitted before the slot: 0, not -1
+        db.session.commit()
+        rows = {c.user.id: c for c in queries.calibration()}
+    assert rows[who["Ana"]].submitted == 6
+    # sorted: 0.5, 1, 2, 3, 5.25, 26 -> median (2 + 3) / 2
+    assert rows[who["Ana"]].median_hours == pytest.approx(2.5, abs=1e-4)
+    assert rows[who["Cy"]].median_hours == pytest.approx(0.0, abs=1e-4)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Float, case, cast, func, select
+from flask import current_app
+from sqlalchemy import Float, case, cast, func, select, tuple_
 
 from ..extensions import db
 from ..models import (
@@ -184,20 +184,28 @@ def _hours_to_submit() -> dict[int, list[float]]:
     One timestamp pair per submitted scorecard (a median needs the values; SQLite has no
     portable percentile function). The start is the scheduled time, else the first save.
     """
+    start = func.coalesce(LoopSession.scheduled_at, Scorecard.started_at)
     rows = db.session.execute(
-        select(
-            Scorecard.interviewer_id,
-            func.coalesce(LoopSession.scheduled_at, Scorecard.started_at),
-            Scorecard.submitted_at,
-        )
+        select(Scorecard.interviewer_id, _hours_between(start, Scorecard.submitted_at))
         .join(LoopSession, Scorecard.session_id == LoopSession.id)
         .where(Scorecard.status == "submitted", Scorecard.interviewer_id.is_not(None))
     )
     out: dict[int, list[float]] = defaultdict(list)
-    for who, start, done in rows:
-        if isinstance(start, datetime) and isinstance(done, datetime):
-            out[who].append(max(0.0, (done - start).total_seconds() / 3600))
+    for who, hours in rows:
+        if hours is not None:
+            out[who].append(max(0.0, hours))
     return out
+
+
+def _hours_between(start, end):
+    """Return a SQL expression: hours from `start` to `end` (NULL if either is NULL).
+
+    Computed by the database so the calibration page fetches 10,000 numbers rather than
+    20,000 timestamps to parse (that parse was a third of the page on SQLite).
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24.0
+    return func.extract("epoch", end - start) / 3600.0
 
 
 def agreement() -> dict[str, tuple[float | None, int, int]]:
@@ -319,3 +327,31 @@ def titles() -> dict[tuple[str, str | None], str]:
         out[(qid, chash)] = title
         out[(qid, None)] = title
     return out
+
+
+def version_titles(versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Return (question id, content hash) -> title as asked, for these versions only.
+
+    A content hash fixes a question's text, so a version's title never changes: the
+    answers are kept for the life of the app and only versions not seen before are read
+    (one snapshot each). Reading every version's title on each role export was a fifth
+    of its time.
+    """
+    known = current_app.extensions.setdefault("interviewkit.version_titles", {})
+    missing = sorted(v for v in versions if v not in known)
+    for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+        latest = (
+            select(func.max(LoopQuestion.id))
+            .where(tuple_(LoopQuestion.question_id, LoopQuestion.content_hash).in_(chunk))
+            .group_by(LoopQuestion.question_id, LoopQuestion.content_hash)
+            .scalar_subquery()
+        )
+        for qid, chash, title in db.session.execute(
+            select(
+                LoopQuestion.question_id,
+                LoopQuestion.content_hash,
+                LoopQuestion.snapshot["title"].as_string(),
+            ).where(LoopQuestion.id.in_(latest))
+        ):
+            known[(qid, chash)] = title
+    return {v: known[v] for v in versions if v in known}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
+import orjson
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -113,7 +113,7 @@ def export_role(fmt: str):
         abort(400, description="Say which role to export: ?role=Back-end engineer")
     if level and level not in LEVELS:
         abort(400, description=f"Level is one of {', '.join(LEVELS)}.")
-    candidates = service.candidates_for_role(role, level)
+    candidates = service.role_rows(role, level)
     slug = "-".join(role.lower().split())[:60] + (f"-{level}" if level else "")
     scope = service.role_scope(role, level)
     return _export(candidates, fmt, f"role-{slug}", None, scope, role=role, level=level)
@@ -125,12 +125,9 @@ def _export(candidates, fmt: str, name: str, target, scope=None, **detail):
         body = service.to_csv(service.export_rows(current_user, candidates, scope))
         mimetype = "text/csv"
     else:
-        # compact: the indented encoder is pure Python and took a third of a role export
-        body = json.dumps(
-            service.export_json(current_user, candidates, scope),
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        # orjson: compact UTF-8 in one C pass; the standard encoder (compact, since its
+        # indented mode is pure Python) was a fifth of a 600-candidate role export
+        body = orjson.dumps(service.export_json(current_user, candidates, scope))
         mimetype = "application/json"
     if target is not None:
         audit(current_user, "exported", target, format=fmt)
@@ -147,7 +144,7 @@ def _export(candidates, fmt: str, name: str, target, scope=None, **detail):
     return _download(body, mimetype, f"{name}.{fmt}")
 
 
-def _download(body: str, mimetype: str, filename: str) -> Response:
+def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in filename)
     return Response(
         body,
