@@ -9,6 +9,8 @@ import uuid
 from itertools import count
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 
 from interviewkit import create_app
@@ -152,6 +154,9 @@ def pg_url():
     name = f"ik_test_{uuid.uuid4().hex[:10]}"
     with conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A throwaway database need not wait for each commit to reach the disk: a crash
+        # loses nothing a test needs. (The app's own databases keep PostgreSQL's default.)
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     _pg_status["database"] = name
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -210,10 +215,62 @@ def make_app(tmp_path, database_url, **config):
         **config,
     }
     app = create_app(settings)
+    # every test builds its own app; compiling each template once per run, not per app,
+    # saves about 15 ms per test
+    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
     with app.app_context():
+        empty_tables(db)
+    return app
+
+
+class _SharedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the whole run, shared by every test's app.
+
+    Jinja checks each entry against the template source's checksum, so an edited
+    template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CACHE = _SharedBytecodeCache()
+
+
+# PostgreSQL URLs whose app tables this run has created; a test that drops them says so
+_schema_ready: set[str] = set()
+
+
+def empty_tables(db) -> None:
+    """Give a test the app's tables, empty, with ids counting from 1 again.
+
+    SQLite: a new file per test, so the tables are created. PostgreSQL: one database for
+    the whole run, whose tables are created by the first test and emptied for each later
+    one (a DELETE per table and sequence restarts, in one round trip: about 20 ms, where
+    dropping and creating every table took about 180 ms per test).
+    """
+    url = str(db.engine.url)
+    if db.engine.dialect.name != "postgresql" or url not in _schema_ready:
         db.drop_all(bind_key=None)
         db.create_all(bind_key=None)
-    return app
+        if db.engine.dialect.name == "postgresql":
+            _schema_ready.add(url)
+        return
+    with db.engine.begin() as conn:
+        sequences = conn.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        ).scalars()
+        tables = reversed(db.metadata.sorted_tables)  # children first
+        statements = [f'DELETE FROM "{t.name}"' for t in tables]  # noqa: S608 - our tables
+        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        conn.exec_driver_sql(";\n".join(statements))
 
 
 def app_with_bank(tmp_path, database_url, real_bank, **config):
@@ -416,6 +473,7 @@ def empty_app(tmp_path, database_url):
 
 def drop_everything(db):
     """Drop the app's tables and Alembic's version table."""
+    _schema_ready.discard(str(db.engine.url))
     db.drop_all(bind_key=None)
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

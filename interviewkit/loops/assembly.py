@@ -262,6 +262,8 @@ class _Pool:
         self.exclude = exclude
         self.usage = usage
         self.used: set[str] = set()
+        # asked thousands of times while a loop is assembled; a question's levels are fixed
+        self._distance: dict[str, int | None] = {}
 
     def blocked(self, q: BankQuestion) -> str | None:
         """Return why a question cannot be used in this loop, or None if it can."""
@@ -281,7 +283,11 @@ class _Pool:
 
     def distance(self, q: BankQuestion) -> int | None:
         """Return the question's distance from the target level."""
-        return level_distance(q, self.level)
+        try:
+            return self._distance[q.id]
+        except KeyError:
+            found = self._distance[q.id] = level_distance(q, self.level)
+            return found
 
     def times(self, q: BankQuestion) -> int:
         """Return how often the question has been used in earlier loops."""
