@@ -6,7 +6,7 @@ the database holds thousands of candidates and ten thousand submitted scorecards
 
 How it runs:
 
-1. The shipped question bank is built once (`interviewkit.content.bank.load`) into a
+1. The shipped question bank is built once (`interviewkit.bank.writer.load`) into a
    temporary folder; its loop templates give the sessions and competencies of every loop
    and its questions (with their real snapshots, `bankdb.snapshot`) fill the sessions.
 2. A fresh app database (SQLite in WAL, or a throwaway PostgreSQL database
@@ -197,8 +197,9 @@ class Bank:
 
 def build_bank(folder: Path, seed: int) -> Bank:
     """Build the shipped bank into `folder` and read its templates and question snapshots."""
-    from interviewkit import bankdb, create_app
-    from interviewkit.content.bank import load
+    from interviewkit import create_app
+    from interviewkit.bank import reader as bankdb
+    from interviewkit.bank.writer import load
 
     began = time.perf_counter()
     path = folder / "bank.db"

@@ -144,7 +144,7 @@ def generate(root: Path, count: int) -> None:
 def step(name: str, root: Path, bank: Path) -> dict:
     import resource
 
-    from interviewkit.content.bank import load
+    from interviewkit.bank.writer import load
     from interviewkit.content.lint import lint
 
     started = time.perf_counter()  # after the imports: measure the work, not start-up

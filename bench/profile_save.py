@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import PASSWORD, make_app, seed_two_interviewer_loop  # noqa: E402
 
-from interviewkit.content.bank import load  # noqa: E402
+from interviewkit.bank.writer import load  # noqa: E402
 
 
 def main() -> int:

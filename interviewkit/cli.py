@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from .analytics.coverage import DEFAULT_LOOPS, MAX_LOOPS, MIN_LOOPS
-from .content.bank import LoadError, load
+from .bank.writer import LoadError, load
 from .content.lint import lint
 from .content.problems import has_errors
 from .content.schema import KINDS, LEVELS
@@ -292,14 +292,14 @@ def new_question_command(topic, title, kind, levels, competencies, minutes, tags
 def coverage_command(loops, fmt):
     """Check the bank has enough questions to run every loop template N times without
     repeating one; exit 1 if a template falls short, 2 if there is no bank."""
-    from . import bankdb
     from .analytics.coverage import capacity, coverage
+    from .bank import reader as bank
 
     try:
-        templates = bankdb.loop_templates()
-        report = coverage(bankdb.bank_questions(), templates, loops)
-        titles = bankdb.competency_titles()
-    except bankdb.BankUnavailable:
+        templates = bank.loop_templates()
+        report = coverage(bank.bank_questions(), templates, loops)
+        titles = bank.competency_titles()
+    except bank.BankUnavailable:
         message = "The question bank is not built yet: run `interviewkit load` first."
         if fmt == "json":
             click.echo(json.dumps({"error": "no_bank", "message": message}))

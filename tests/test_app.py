@@ -6,7 +6,7 @@ import os
 import stat
 
 from interviewkit import create_app
-from interviewkit.content.bank import load
+from interviewkit.bank.writer import load
 
 
 def test_secret_key_is_generated_once_and_private(tmp_path):

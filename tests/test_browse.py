@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_app
 
-from interviewkit.content.bank import load
+from interviewkit.bank.writer import load
 
 
 @pytest.fixture

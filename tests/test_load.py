@@ -8,8 +8,9 @@ import sqlite3
 import pytest
 from conftest import PROMPTS, write_question
 
-from interviewkit.content import bank
-from interviewkit.content.bank import LoadError, load
+from interviewkit.bank import writer as bank
+from interviewkit.bank.reader import bank_info
+from interviewkit.bank.writer import LoadError, load
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_bad_file_leaves_the_old_bank_and_its_data(content_root, bank_path):
     assert bank_path.read_bytes() == before
     assert ids(bank_path) == ["sample-1", "sample-2", "sample-3", "sample-4"]
     assert not list(bank_path.parent.glob(".bank.db-*"))  # no temp file left behind
-    assert bank.bank_info(bank_path)["build_id"] == first.build_id
+    assert bank_info(bank_path)["build_id"] == first.build_id
 
 
 def test_interrupted_load_leaves_the_old_bank(content_root, bank_path, monkeypatch):
@@ -261,3 +262,56 @@ def test_the_bank_file_is_private(content_root, bank_path):
     write_question(content_root, "sample-9", prompt=PROMPTS[3] + " With a twist today.")
     load([content_root], bank_path)
     assert stat.S_IMODE(os.stat(bank_path).st_mode) == 0o600
+
+
+def test_the_reader_refuses_a_bank_of_another_layout_and_says_what_to_run(
+    tmp_path, content_root, database_url
+):
+    """A bank built by another version answers 503 with "run interviewkit load", never a 500."""
+    import sqlite3
+
+    from conftest import make_app
+
+    app = make_app(tmp_path, database_url)
+    load([content_root], app.config["BANK_PATH"])
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    with sqlite3.connect(app.config["BANK_PATH"]) as conn:
+        conn.execute("UPDATE meta SET value = '5-py3.11' WHERE key = 'schema_version'")
+    conn.close()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert "run `interviewkit load`" in health.json["detail"]
+    assert "bank layout 5-py3.11" in health.json["detail"]
+    from interviewkit.bank.reader import BankUnavailable, search
+
+    with app.app_context(), pytest.raises(BankUnavailable, match="interviewkit load"):
+        search("event loop")
+    rebuilt = load([content_root], app.config["BANK_PATH"])
+    assert rebuilt.written and rebuilt.unchanged == 0  # the writer rebuilt it from scratch
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        assert search("event loop")
+
+
+def test_a_question_record_survives_the_trip_through_its_row(tmp_path, content_root):
+    """schema.encode and schema.decode are inverses, and the table has every record field."""
+    import dataclasses
+
+    from interviewkit.bank.records import QuestionRecord
+    from interviewkit.bank.schema import QUESTION_COLUMNS, decode, encode
+
+    path = tmp_path / "bank.db"
+    load([content_root], path)
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute("SELECT * FROM questions ORDER BY id").fetchall()
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(questions)")]
+    finally:
+        conn.close()
+    assert columns == list(QUESTION_COLUMNS) == [f.name for f in dataclasses.fields(QuestionRecord)]
+    record = decode(rows[0])
+    assert record.id == "sample-1" and record.levels == ["mid", "senior"]
+    assert record.retired is False and isinstance(record.html, dict)
+    assert encode(record) == dict(rows[0])

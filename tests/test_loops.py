@@ -8,7 +8,7 @@ import shutil
 import pytest
 from conftest import PASSWORD, PROJECT, app_with_bank
 
-from interviewkit.content.bank import load
+from interviewkit.bank.writer import load
 from interviewkit.extensions import db
 from interviewkit.models import Candidate, Loop, LoopQuestion, LoopSession
 from interviewkit.setup import create_user
@@ -230,7 +230,7 @@ def test_question_from_another_loop_is_404(lead, lead_app):
 
 
 def test_a_failure_while_assembling_writes_nothing(lead, lead_app, monkeypatch):
-    from interviewkit import bankdb as bank_module
+    from interviewkit.bank import reader as bank_module
 
     candidate_id = new_candidate(lead)
     calls = {"n": 0}

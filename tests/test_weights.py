@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from conftest import PROJECT, app_with_bank
 
-from interviewkit.content import bank
-from interviewkit.content.bank import LoadError, load
+from interviewkit.bank.reader import bank_info
+from interviewkit.bank.writer import LoadError, load
 from interviewkit.content.files import discover
 from interviewkit.content.lint import build_catalog, lint
 
@@ -124,7 +124,7 @@ def test_load_refuses_bad_weights_and_keeps_the_bank(content_root, tmp_path):
     with pytest.raises(LoadError) as raised:
         load([content_root], bank_path)
     assert [p.code for p in raised.value.args[0].blocking] == ["E504"]
-    assert bank.bank_info(bank_path)["build_id"] == first.build_id
+    assert bank_info(bank_path)["build_id"] == first.build_id
 
 
 def test_cli_lint_prints_the_problem(runner, content_root):
@@ -220,6 +220,8 @@ def test_a_bank_from_before_weights_is_rebuilt(content_root, tmp_path):
     conn = sqlite3.connect(bank_path)
     with conn:
         conn.execute("ALTER TABLE loop_templates DROP COLUMN weights")
+        # as a bank written before layout 6 looked: no build_rules, an older version
+        conn.execute("DELETE FROM meta WHERE key = 'build_rules'")
         conn.execute("UPDATE meta SET value = '4-py3.11' WHERE key = 'schema_version'")
     conn.close()
     result = load([content_root], bank_path)
@@ -240,7 +242,7 @@ def bank_app(tmp_path, real_bank):
 
 
 def test_bankdb_returns_weights_as_a_dict(bank_app):
-    from interviewkit import bankdb
+    from interviewkit.bank import reader as bankdb
 
     with bank_app.app_context():
         templates = {t["id"]: t for t in bankdb.loop_templates()}
@@ -258,7 +260,7 @@ def test_bankdb_returns_weights_as_a_dict(bank_app):
 
 
 def test_bankdb_fills_in_weights_for_a_bank_without_the_column(bank_app):
-    from interviewkit import bankdb
+    from interviewkit.bank import reader as bankdb
 
     with sqlite3.connect(bank_app.config["BANK_PATH"]) as conn:
         conn.execute("ALTER TABLE loop_templates DROP COLUMN weights")

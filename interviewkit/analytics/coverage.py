@@ -1,7 +1,7 @@
 """Bank coverage: are there enough questions to run every loop template N times?
 
 Plain Python with no Flask and no database: callers pass the bank in as ``BankQuestion``
-values and the templates as the dicts ``bankdb.loop_templates()`` returns.
+values and the templates as the dicts ``bank.reader.loop_templates()`` returns.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..loops.assembly import LEVELS, BankQuestion
+from ..bank.records import BankQuestion
+from ..loops.assembly import LEVELS
 
 DEFAULT_LOOPS = 5
 MIN_LOOPS, MAX_LOOPS = 1, 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from .. import bankdb
+from ..bank import reader as bank
 from ..models import LEVELS
 from ..security import login_required
 from . import bp
@@ -18,7 +18,7 @@ def search():
         k: request.args.get(k, "").strip()[:200]
         for k in ("q", "competency", "level", "kind", "tag")
     }
-    hits = bankdb.search(
+    hits = bank.search(
         args["q"],
         competency=args["competency"],
         level=args["level"],
@@ -26,7 +26,7 @@ def search():
         tag=args["tag"],
     )
     return render_template(
-        "browse/search.html", hits=hits, args=args, facets=bankdb.facets(), levels=LEVELS
+        "browse/search.html", hits=hits, args=args, facets=bank.facets(), levels=LEVELS
     )
 
 
@@ -34,7 +34,7 @@ def search():
 @login_required
 def question(question_id: str):
     """Show a question: prompt, probes, scoring guide, bar by level, red flags, notes."""
-    q = bankdb.get_question(question_id)
+    q = bank.get_question(question_id)
     if q is None:
         abort(404, description=f"No question {question_id!r} in the bank.")
-    return render_template("browse/question.html", q=q, competencies=bankdb.competency_titles())
+    return render_template("browse/question.html", q=q, competencies=bank.competency_titles())

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import bankdb
+from ..bank import reader as bank
 from ..extensions import db
 from ..inputs import db_id
 from ..loops import service
@@ -136,7 +136,7 @@ def edit(candidate_id: int):
 def new_loop(candidate_id: int):
     """Assemble a loop for a candidate from a loop template."""
     candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
-    templates = bankdb.loop_templates()
+    templates = bank.loop_templates()
     form = LoopForm()
     form.template.choices = [SelectChoice(value=t["id"], label=t["title"]) for t in templates]
     if request.method == "GET":
@@ -188,7 +188,7 @@ def loop(loop_id: int):
     }
     search_session = request.args.get("session", type=db_id)
     query = request.args.get("q", "").strip()[:200]
-    hits = bankdb.search(query, level=loop.level, limit=15) if search_session and query else []
+    hits = bank.search(query, level=loop.level, limit=15) if search_session and query else []
     open_swap = request.args.get("swap", type=db_id)
     suggestions = {}
     if open_swap:
@@ -207,7 +207,7 @@ def loop(loop_id: int):
         checks=checks,
         frozen=frozen,
         frozen_help=service.FROZEN_HELP,
-        competencies=bankdb.competency_titles(),
+        competencies=bank.competency_titles(),
         session_form=session_form,
         assign_form=AssignForm(),
         id_form=QuestionIdForm(),
@@ -295,7 +295,7 @@ def add_session(loop_id: int):
 
 
 def _competency_choices() -> list[SelectChoice]:
-    return [SelectChoice(value=k, label=v) for k, v in bankdb.competency_titles().items()]
+    return [SelectChoice(value=k, label=v) for k, v in bank.competency_titles().items()]
 
 
 @bp.post("/loops/<int:loop_id>/questions/<int:lq_id>/swap")

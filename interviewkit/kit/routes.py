@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from .. import bankdb
+from ..bank import reader as bank
 from ..extensions import db
 from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, Scorecard, audit
 from ..security import json_body, login_required
@@ -36,7 +36,7 @@ def kit(session_id: int):
     session = _own_session(session_id)
     card = service.scorecard_for(session, current_user, create=False)
     state = service.kit_state(card)
-    competencies = bankdb.competency_titles(missing_ok=True)
+    competencies = bank.competency_titles(missing_ok=True)
     return render_template(
         "kit/kit.html",
         session=session,
@@ -151,7 +151,7 @@ def scorecard(session_id: int):
         card = service.scorecard_for(session, current_user)
     else:
         db.session.commit()  # the scorecard row, created on first visit
-    competencies = bankdb.competency_titles(missing_ok=True)
+    competencies = bank.competency_titles(missing_ok=True)
     return render_template(
         "kit/scorecard.html",
         session=session,
@@ -183,7 +183,7 @@ def feedback(candidate_id: int):
         candidate=candidate,
         cards=cards,
         answers={card.id: _answers(card) for card in cards if card.is_submitted},
-        competencies=bankdb.competency_titles(missing_ok=True),
+        competencies=bank.competency_titles(missing_ok=True),
         labels=RECOMMENDATION_LABELS,
     )
 

@@ -31,6 +31,8 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..bank.records import BankQuestion
+
 LEVELS = ("junior", "mid", "senior", "staff")
 
 # The shortest question the bank allows: the reserve for introductions is cut rather than
@@ -45,18 +47,6 @@ _BLOCKED = {
     "used": "already used in this loop",
     "no-level": "written for no known level",
 }
-
-
-@dataclass(frozen=True)
-class BankQuestion:
-    """A question as the assembler sees it."""
-
-    id: str
-    title: str
-    minutes: int
-    competencies: tuple[str, ...]
-    levels: tuple[str, ...]
-    retired: bool = False
 
 
 @dataclass(frozen=True)

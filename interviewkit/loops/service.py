@@ -10,10 +10,11 @@ import secrets
 
 from sqlalchemy import func, select
 
-from .. import bankdb
+from ..bank import reader as bank
+from ..bank.records import BankQuestion
 from ..extensions import db
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
-from .assembly import BankQuestion, SessionSpec, Violation, alternatives, assemble, check_session
+from .assembly import SessionSpec, Violation, alternatives, assemble, check_session
 
 
 class RuleError(Exception):
@@ -101,7 +102,7 @@ def _place(
     bank_build: str | None = None,
 ) -> LoopQuestion:
     """Put a question in a session with its snapshot; `bank_build` saves a lookup per call."""
-    snap = bankdb.snapshot(question_id, bank_build)
+    snap = bank.snapshot(question_id, bank_build)
     if snap is None:
         raise RuleError([Violation("error", f"Question {question_id!r} is not in the bank.")])
     content_hash, snapshot = snap
@@ -126,7 +127,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
     plan = assemble(
         specs,
         candidate.level,
-        bankdb.bank_questions(),
+        bank.bank_questions(),
         seed=seed,
         exclude=asked_before(candidate),
         usage=usage_counts(),
@@ -137,7 +138,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
         level=candidate.level,
         title=template["title"],
         seed=seed,
-        bank_build=bankdb.build_id(),
+        bank_build=bank.build_id(),
         notes=plan.notes,
         created_by_id=actor.id,
     )
@@ -159,7 +160,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
 
 
 def _bank_by_id() -> dict[str, BankQuestion]:
-    return {q.id: q for q in bankdb.bank_questions()}
+    return {q.id: q for q in bank.bank_questions()}
 
 
 def _as_bank(lq: LoopQuestion) -> BankQuestion:
@@ -218,7 +219,7 @@ def suggestions(lq: LoopQuestion, limit: int = 5) -> list[BankQuestion]:
         session_index,
         pick_index,
         loop.level,
-        bankdb.bank_questions(),
+        bank.bank_questions(),
         exclude=asked_before(loop.candidate, except_loop=loop),
         usage=usage_counts(),
         limit=limit,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
-from ..bankdb import BankUnavailable
+from ..bank.reader import BankUnavailable
 from ..extensions import db
 from ..kit import service as kit_service
 from ..models import Candidate
@@ -82,9 +82,10 @@ def register_error_handlers(app) -> None:
 
     app.register_error_handler(OperationalError, busy)
 
-    def no_bank(_error):
+    def no_bank(error):
+        message = str(error) or "The question bank is not built yet."
         if wants_json():
-            return jsonify(error="no_bank", message="The question bank is not built yet."), 503
-        return render_template("browse/no_bank.html"), 503
+            return jsonify(error="no_bank", message=message), 503
+        return render_template("browse/no_bank.html", message=message), 503
 
     app.register_error_handler(BankUnavailable, no_bank)

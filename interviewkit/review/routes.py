@@ -8,8 +8,8 @@ import orjson
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import bankdb
 from ..analytics import charts, coverage, queries, stats
+from ..bank import reader as bank
 from ..extensions import db
 from ..kit import service as kit
 from ..models import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Candidate, Role, audit
@@ -29,7 +29,7 @@ def _page_args(page: service.DebriefPage, **extra) -> dict:
         "page": page,
         "d": page.result,
         "candidate": page.candidate,
-        "competencies": bankdb.competency_titles(missing_ok=True),
+        "competencies": bank.competency_titles(missing_ok=True),
         "labels": {**RECOMMENDATION_LABELS, **DECISION_LABELS},
         "min_pairs": stats.MIN_PAIRS,
         **extra,
@@ -176,7 +176,7 @@ def compare():
         level=level,
         roles=service.roles(),
         comps=competencies,
-        competencies=bankdb.competency_titles(missing_ok=True),
+        competencies=bank.competency_titles(missing_ok=True),
         labels={**RECOMMENDATION_LABELS, **DECISION_LABELS},
     )
 
@@ -197,7 +197,7 @@ def calibration():
     """Show interviewer calibration and inter-rater agreement, with charts and tables."""
     people = queries.calibration()
     agreement = queries.agreement()
-    titles = bankdb.competency_titles(missing_ok=True)
+    titles = bank.competency_titles(missing_ok=True)
     shown = [p for p in people if p.offset.enough and p.offset.interval]
     offset_chart = charts.interval_chart(
         "Interviewer offsets from their panels (95% CI)",
@@ -323,7 +323,7 @@ def _coverage_report() -> coverage.Coverage:
             400,
             description=f"Loops is a number from {coverage.MIN_LOOPS} to {coverage.MAX_LOOPS}.",
         )
-    return coverage.coverage(bankdb.bank_questions(), bankdb.loop_templates(), loops)
+    return coverage.coverage(bank.bank_questions(), bank.loop_templates(), loops)
 
 
 @bp.get("/numbers/coverage")
@@ -332,9 +332,9 @@ def coverage_page():
     """Show bank coverage: questions per competency and level against what loops need."""
     try:
         report = _coverage_report()
-    except bankdb.BankUnavailable:
+    except bank.BankUnavailable:
         return render_template("browse/no_bank.html"), 503
-    titles = bankdb.competency_titles()
+    titles = bank.competency_titles()
     return render_template("review/coverage.html", report=report, titles=titles, levels=LEVELS)
 
 
@@ -344,9 +344,9 @@ def coverage_csv():
     """Download the coverage table and the gaps."""
     try:
         report = _coverage_report()
-    except bankdb.BankUnavailable:
+    except bank.BankUnavailable:
         abort(503, description="The question bank is not built yet: run `interviewkit load`.")
-    titles = bankdb.competency_titles()
+    titles = bank.competency_titles()
     rows = [
         {
             "competency": n.competency,

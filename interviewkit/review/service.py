@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import selectinload
 
-from .. import bankdb
 from ..analytics import debrief, queries
+from ..bank import reader as bank
 from ..extensions import db
 from ..kit import service as kit
 from ..models import (
@@ -153,8 +153,8 @@ def template_weights(candidate: Candidate) -> tuple[list[str], dict[str, float]]
         for s in loop.sessions:
             competencies.extend(s.competencies)
         try:
-            template = bankdb.loop_template(loop.template_id) or {}
-        except bankdb.BankUnavailable:
+            template = bank.loop_template(loop.template_id) or {}
+        except bank.BankUnavailable:
             template = {}
         for comp, w in (template.get("weights") or {}).items():
             weights.setdefault(comp, float(w))
@@ -167,7 +167,7 @@ def debrief_page(viewer: User, candidate: Candidate) -> DebriefPage:
     locked = [c for c in all_cards if c.ratings_locked]
     competencies, weights = template_weights(candidate)
     offsets = queries.offsets()
-    titles = bankdb.competency_titles(missing_ok=True)
+    titles = bank.competency_titles(missing_ok=True)
     states = session_states(candidate, all_cards)
     result = debrief.build(
         [card_scores(c) for c in locked],

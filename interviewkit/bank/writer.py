@@ -8,12 +8,12 @@ copy is deleted and the bank being served is untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,20 +21,25 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import parallel, similarity
-from .files import ContentFile, discover
-from .lint import Entry, build_catalog, check_question, cross_check
-from .problems import Problem, blocks_load
-from .render import Renderer
+from ..content import parallel, similarity
+from ..content.files import ContentFile, discover
+from ..content.lint import Entry, build_catalog, check_question, cross_check
+from ..content.problems import Problem, blocks_load
+from ..content.questions import Question
+from ..content.render import Renderer
+from .records import QuestionRecord
+from .schema import (
+    BUILD_RULES,
+    FTS_COLUMNS,
+    LINK_TABLES,
+    QUESTION_COLUMNS,
+    SCHEMA_VERSION,
+    create_schema,
+    encode,
+    read_meta,
+)
 
-# Bump when the bank's tables change, or when a rule about what may enter the bank
-# changes (so a bank built under the old rules is checked again from scratch; 4: a
-# leftover TODO: placeholder blocks the load; 5: loop_templates.weights). The Python
-# version is part of it because prompt sketches use the tuple hash, whose algorithm may
-# change between Python versions.
-SCHEMA_VERSION = f"5-py{sys.version_info[0]}.{sys.version_info[1]}"
 PARALLEL_THRESHOLD = parallel.PARALLEL_THRESHOLD
-FTS_COLUMNS = ["title", "prompt", "guide_text", "tags_text"]
 
 
 @dataclass
@@ -81,131 +86,43 @@ def _process(f: ContentFile):
     question, problems = check_question(f, _worker_state["catalog"])
     row = None
     if question is not None:
-        row = question_row(question, f, _worker_state["renderer"].sections(question.body))
+        record = question_record(question, f, _worker_state["renderer"].sections(question.body))
+        row = encode(record)
     return f.key, (question.id if question else None), row, problems
 
 
-def question_row(q, f: ContentFile, html: dict) -> dict:
-    """Return the bank row of a question."""
+_SHARED = [f.name for f in dataclasses.fields(QuestionRecord) if f.name in Question.__annotations__]
+
+
+def question_record(q: Question, f: ContentFile, html: dict) -> QuestionRecord:
+    """Return the bank record of a parsed question: its fields, its file, its rendering.
+
+    Fields the record shares with `Question` are copied by name, so a new field needs
+    only the parser and the record (and a template to show it).
+    """
     exact, sketch = similarity.fingerprint(q.prompt)
-    return {
-        "id": q.id,
-        "title": q.title,
-        "kind": q.kind,
-        "topic": q.topic,
-        "competencies": json.dumps(q.competencies),
-        "levels": json.dumps(q.levels),
-        "minutes": q.minutes,
-        "scale": q.scale,
-        "tags": json.dumps(q.tags),
-        "retired": int(q.retired),
-        "path": f.rel,
-        "root": str(f.root),
-        "root_index": f.root_index,
-        "source_key": f.key,
-        "line": q.line,
-        "content_hash": f.hash,
-        "prompt": q.prompt,
-        "body": q.body,
-        "html": json.dumps(html),
-        "exact": exact,
-        "sketch": json.dumps(sketch),
-        "guide_text": "\n\n".join(q.guide.values()),
-        "tags_text": " ".join(q.tags),
-    }
-
-
-# -- schema ------------------------------------------------------------------------------
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    """Create the bank's tables in an empty database."""
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["sources"].create(
-        {"key": str, "root_index": int, "rel": str, "kind": str, "hash": str, "qid": str}, pk="key"
+    return QuestionRecord(
+        **{name: getattr(q, name) for name in _SHARED if name != "path"},
+        path=f.rel,
+        root=str(f.root),
+        root_index=f.root_index,
+        source_key=f.key,
+        content_hash=f.hash,
+        html=html,
+        exact=exact,
+        sketch=sketch,
+        guide_text="\n\n".join(q.guide.values()),
+        tags_text=" ".join(q.tags),
     )
-    db["questions"].create(
-        {
-            "id": str,
-            "title": str,
-            "kind": str,
-            "topic": str,
-            "competencies": str,
-            "levels": str,
-            "minutes": int,
-            "scale": str,
-            "tags": str,
-            "retired": int,
-            "path": str,
-            "root": str,
-            "root_index": int,
-            "source_key": str,
-            "line": int,
-            "content_hash": str,
-            "prompt": str,
-            "body": str,
-            "html": str,
-            "exact": str,
-            "sketch": str,
-            "guide_text": str,
-            "tags_text": str,
-        },
-        pk="id",
-    )
-    db["questions"].create_index(["source_key"], unique=True)
-    db["questions"].create_index(["exact"])
-    db["question_sketches"].create({"question_id": str, "hash": int})
-    db["question_sketches"].create_index(["hash"])
-    db["question_sketches"].create_index(["question_id"])
-    for name, column in (
-        ("question_competencies", "competency"),
-        ("question_levels", "level"),
-        ("question_tags", "tag"),
-    ):
-        db[name].create({"question_id": str, column: str}, pk=("question_id", column))
-        db[name].create_index([column, "question_id"])
-    db["scales"].create({"id": str, "title": str, "points": str, "html": str}, pk="id")
-    db["competencies"].create(
-        {
-            "id": str,
-            "title": str,
-            "covers": str,
-            "strong": str,
-            "covers_html": str,
-            "strong_html": str,
-        },
-        pk="id",
-    )
-    db["loop_templates"].create(
-        {
-            "id": str,
-            "title": str,
-            "role": str,
-            "level": str,
-            "scale": str,
-            "sessions": str,
-            "html": str,
-            "weights": str,  # JSON: every competency the sessions ask for -> its weight
-        },
-        pk="id",
-    )
-    db["topics"].create({"id": str, "title": str}, pk="id")
 
 
-QUESTION_COLUMNS = (
-    "id title kind topic competencies levels minutes scale tags retired path root root_index "
-    "source_key line content_hash prompt body html exact sketch guide_text tags_text"
-).split()
+# -- writing rows ------------------------------------------------------------------------
+
 _INSERT_SQL = (
     f"INSERT INTO questions ({', '.join(QUESTION_COLUMNS)}) "  # noqa: S608 - our column names
     f"VALUES ({', '.join(':' + c for c in QUESTION_COLUMNS)}) ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in QUESTION_COLUMNS if c != "id")
     + " WHERE excluded.root_index >= questions.root_index"
-)
-LINK_TABLES = (
-    ("question_competencies", "competency", "competencies"),
-    ("question_levels", "level", "levels"),
-    ("question_tags", "tag", "tags"),
 )
 
 
@@ -220,9 +137,9 @@ def _insert_question(conn: sqlite3.Connection, row: dict, fresh: bool) -> bool:
     qid = row["id"]
     if not fresh:
         _unlink(conn, qid)
-    for table, column, name in LINK_TABLES:
+    for name, column in LINK_TABLES.items():
         conn.executemany(
-            f"INSERT OR IGNORE INTO {table} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
+            f"INSERT OR IGNORE INTO question_{name} (question_id, {column}) VALUES (?, ?)",  # noqa: S608
             [(qid, v) for v in json.loads(row[name])],
         )
     conn.executemany(
@@ -233,7 +150,7 @@ def _insert_question(conn: sqlite3.Connection, row: dict, fresh: bool) -> bool:
 
 
 def _unlink(conn: sqlite3.Connection, qid: str) -> None:
-    for table in ("question_competencies", "question_levels", "question_tags", "question_sketches"):
+    for table in [f"question_{name}" for name in LINK_TABLES] + ["question_sketches"]:
         conn.execute(f"DELETE FROM {table} WHERE question_id = ?", (qid,))  # noqa: S608
 
 
@@ -247,48 +164,30 @@ def _delete_question(conn: sqlite3.Connection, qid: str) -> None:
 
 def _old_state(bank_path: Path) -> dict | None:
     """Return what the current bank knows about its sources, or None if it is unusable."""
-    if not bank_path.exists():
-        return None
+    opened = read_meta(bank_path)
+    if opened is None:
+        return None  # no bank, or a corrupt or foreign file: rebuild from scratch
+    meta, conn = opened
     try:
-        conn = sqlite3.connect(f"file:{bank_path}?mode=ro", uri=True)
-        try:
-            meta = dict(conn.execute("SELECT key, value FROM meta"))
-            if meta.get("schema_version") != SCHEMA_VERSION:
-                return None
-            sources = {
-                k: (h, q, r)
-                for k, h, q, r in conn.execute("SELECT key, hash, qid, root_index FROM sources")
-            }
-            winners = dict(conn.execute("SELECT id, source_key FROM questions"))
-        finally:
-            conn.close()
+        if meta.get("build_rules") != BUILD_RULES or meta.get("schema_version") != SCHEMA_VERSION:
+            return None
+        sources = {
+            k: (h, q, r)
+            for k, h, q, r in conn.execute("SELECT key, hash, qid, root_index FROM sources")
+        }
+        winners = dict(conn.execute("SELECT id, source_key FROM questions"))
     except sqlite3.DatabaseError:
-        return None  # a corrupt or foreign file: rebuild from scratch
+        return None
+    finally:
+        conn.close()
     return {"meta": meta, "sources": sources, "winners": winners}
-
-
-def bank_info(bank_path) -> dict | None:
-    """Return the bank's build id, build time and question count, or None if there is none."""
-    path = Path(bank_path)
-    if not path.exists():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            meta = dict(conn.execute("SELECT key, value FROM meta"))
-            count = conn.execute("SELECT count(*) FROM questions WHERE retired = 0").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return None
-    return {"build_id": meta.get("build_id"), "built_at": meta.get("built_at"), "questions": count}
 
 
 # -- the load ----------------------------------------------------------------------------
 
 
 def _signature(files: list[ContentFile]) -> str:
-    digest = hashlib.sha256(SCHEMA_VERSION.encode())
+    digest = hashlib.sha256(BUILD_RULES.encode())
     for f in sorted(files, key=lambda f: f.key):
         digest.update(f"{f.key}\0{f.hash}\n".encode())
     return digest.hexdigest()
@@ -374,6 +273,7 @@ def load(roots: list, bank_path, *, workers: int | None = None, force: bool = Fa
             db["meta"].upsert_all(
                 [
                     {"key": "schema_version", "value": SCHEMA_VERSION},
+                    {"key": "build_rules", "value": BUILD_RULES},
                     {"key": "signature", "value": signature},
                     {"key": "rubrics", "value": _signature(rubric_files)},
                     {"key": "build_id", "value": result.build_id},

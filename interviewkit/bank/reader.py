@@ -1,12 +1,14 @@
-"""Read the question bank through the app's read-only `bank` bind.
+"""Read the question bank through the app's read-only `bank` bind, as typed rows.
 
-The bank is a separate SQLite file built by `interviewkit load`; nothing here writes to
-it and nothing joins it with the app database.
+The bank is a separate SQLite file built by `interviewkit load` (`bank.writer`); nothing
+here writes to it and nothing joins it with the app database. Before the first read of
+each bank file the reader checks its layout version (`schema.check_version`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +18,19 @@ from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from .extensions import db
-from .loops.assembly import BankQuestion
+from ..extensions import db
+from .records import SNAPSHOT_FIELDS, BankQuestion, QuestionRecord
+from .schema import BankMismatch, check_version, decode, read_meta
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 _HIT_START, _HIT_END = "\x02", "\x03"
 
 
 class BankUnavailable(Exception):
-    """The bank has not been built yet (or cannot be opened)."""
+    """The bank has not been built yet, cannot be opened, or has another layout.
+
+    The message says what to do; the pages answer 503 with it.
+    """
 
 
 @dataclass
@@ -41,14 +47,62 @@ class Hit:
     snippet: Markup
 
 
+NOT_BUILT = "The question bank is not built yet: run `interviewkit load` to build it."
+
+
 def _rows(sql: str, **params):
-    if not Path(current_app.config["BANK_PATH"]).exists():
-        raise BankUnavailable
+    _check_bank(Path(current_app.config["BANK_PATH"]))
     try:
         with db.engines["bank"].connect() as conn:
             return conn.execute(text(sql), params).mappings().all()
     except OperationalError as exc:
-        raise BankUnavailable from exc
+        raise BankUnavailable(NOT_BUILT) from exc
+
+
+def _check_bank(path: Path) -> None:
+    """Raise BankUnavailable unless `path` is a bank of the layout this version reads.
+
+    Checked once per bank file (a load replaces the file, so a new inode or mtime is a new
+    bank), not on every query.
+    """
+    try:
+        stat = os.stat(path)
+    except OSError:
+        raise BankUnavailable(NOT_BUILT) from None
+    checked = current_app.extensions.setdefault("interviewkit.bank_checked", {})
+    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    if checked.get(str(path)) == key:
+        return
+    opened = read_meta(path)
+    if opened is None:
+        raise BankUnavailable(NOT_BUILT)
+    meta, conn = opened
+    conn.close()
+    try:
+        check_version(meta, path)
+    except BankMismatch as exc:
+        raise BankUnavailable(str(exc)) from exc
+    checked[str(path)] = key
+
+
+def bank_info(bank_path) -> dict | None:
+    """Return the bank's build id, build time and question count, or None if there is none."""
+    opened = read_meta(Path(bank_path))
+    if opened is None:
+        return None
+    meta, conn = opened
+    try:
+        count = conn.execute("SELECT count(*) FROM questions WHERE retired = 0").fetchone()[0]
+    except Exception:  # noqa: BLE001 - a file that is not a whole bank is no bank
+        return None
+    finally:
+        conn.close()
+    return {
+        "build_id": meta.get("build_id"),
+        "built_at": meta.get("built_at"),
+        "questions": count,
+        "schema_version": meta.get("schema_version"),
+    }
 
 
 def fts_query(query: str) -> str:
@@ -129,15 +183,10 @@ def facets() -> dict[str, list]:
     }
 
 
-def get_question(question_id: str) -> dict | None:
+def get_question(question_id: str) -> QuestionRecord | None:
     """Return one question with its rendered sections, or None."""
     rows = _rows("SELECT * FROM questions WHERE id = :id", id=question_id)
-    if not rows:
-        return None
-    row = dict(rows[0])
-    for key in ("competencies", "levels", "tags", "html"):
-        row[key] = json.loads(row[key])
-    return row
+    return decode(rows[0]) if rows else None
 
 
 def competency_titles(missing_ok: bool = False) -> dict[str, str]:
@@ -202,17 +251,6 @@ def snapshot(question_id: str, bank_build: str | None = None) -> tuple[str, dict
     q = get_question(question_id)
     if q is None:
         return None
-    return q["content_hash"], {
-        "id": q["id"],
-        "title": q["title"],
-        "kind": q["kind"],
-        "topic": q["topic"],
-        "minutes": q["minutes"],
-        "competencies": q["competencies"],
-        "levels": q["levels"],
-        "tags": q["tags"],
-        "scale": q["scale"],
-        "html": q["html"],
-        "body": q["body"],
-        "bank_build": bank_build if bank_build is not None else build_id(),
-    }
+    kept = {name: getattr(q, name) for name in SNAPSHOT_FIELDS}
+    kept["bank_build"] = bank_build if bank_build is not None else build_id()
+    return q.content_hash, kept
