@@ -1,14 +1,31 @@
-"""Lint problems: every rule the linter knows, with its code and severity."""
+"""Lint problems: every rule the linter knows, and the reporter that records them.
+
+RULES is the one place that says what a code means and how serious it is; a Reporter
+refuses a code reported with the other severity, so no call site can decide it.
+"""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
-# Each rule: code -> (name, one-line summary). The code's first letter is the
-# severity: E blocks a load and fails lint, W is reported but does not fail lint
-# (unless `lint --strict`). A warning in DRAFT_ONLY also blocks a load.
+ERROR, WARNING = "error", "warning"
+
+
+class Rule(NamedTuple):
+    """One lint rule: its short name, a one-line summary and its severity."""
+
+    name: str
+    summary: str
+    severity: str
+
+
+# An error blocks a load and fails lint; a warning is reported but does not fail lint
+# (unless `lint --strict`). A warning in DRAFT_ONLY also blocks a load. Error codes start
+# with E and warning codes with W (tests/test_reporter.py keeps the two in step).
 # CONTRIBUTING.md documents every code (tests/test_docs.py checks it).
-RULES: dict[str, tuple[str, str]] = {
+_ERRORS = {
     "E101": ("not-utf8", "the file is not valid UTF-8 text"),
     "E102": ("too-large", "the file or its front matter is larger than the limit"),
     "E103": ("no-front-matter", "the file does not start with a --- front matter block"),
@@ -38,6 +55,8 @@ RULES: dict[str, tuple[str, str]] = {
     "E502": ("weights-not-mapping", "a loop template's weights are not a mapping"),
     "E503": ("weight-unknown-competency", "a weight names a competency no session asks for"),
     "E504": ("weight-out-of-range", "a weight is not a number above 0 and at most 10"),
+}
+_WARNINGS = {
     "W201": ("unknown-field", "a front matter field is not part of the format"),
     "W202": ("id-filename-mismatch", "the file name is not <id>.md"),
     "W203": ("duplicate-value", "a list field repeats a value"),
@@ -47,6 +66,10 @@ RULES: dict[str, tuple[str, str]] = {
     "W303": ("unknown-section", "a section heading is not part of the format"),
     "W304": ("placeholder", "scaffold placeholder text (TODO:) is still in the file"),
     "W401": ("near-duplicate", "two questions have very similar prompts"),
+}
+RULES: dict[str, Rule] = {
+    **{code: Rule(*text, ERROR) for code, text in _ERRORS.items()},
+    **{code: Rule(*text, WARNING) for code, text in _WARNINGS.items()},
 }
 
 # Warnings that are fine in a draft but never in the bank: `load` refuses a file with one.
@@ -64,18 +87,18 @@ class Problem:
 
     @property
     def severity(self) -> str:
-        """Return "error" or "warning"."""
-        return "error" if self.code.startswith("E") else "warning"
+        """Return "error" or "warning", as RULES has it."""
+        return RULES[self.code].severity
 
     @property
     def blocks_load(self) -> bool:
         """Return True if `load` refuses the content while this problem is in it."""
-        return self.severity == "error" or self.code in DRAFT_ONLY
+        return self.severity == ERROR or self.code in DRAFT_ONLY
 
     @property
     def name(self) -> str:
         """Return the rule's short name, e.g. "missing-field"."""
-        return RULES[self.code][0]
+        return RULES[self.code].name
 
     def format(self) -> str:
         """Return the problem as `path:line: CODE message`."""
@@ -86,9 +109,47 @@ class Problem:
         return {**asdict(self), "severity": self.severity, "name": self.name}
 
 
+class Reporter:
+    """Record the problems of one file, checking each code's severity against RULES.
+
+    `report.error("E204", line, message)` and `report.warning("W301", line, message)`
+    append to `problems` (a list of the caller's, to collect several files in one place,
+    or a new one); a code that RULES lacks or lists with the other severity raises
+    ValueError, which tests/test_reporter.py turns into a failing test.
+    """
+
+    def __init__(self, path: str, problems: list[Problem] | None = None) -> None:
+        self.path = path
+        self.problems: list[Problem] = [] if problems is None else problems
+        self.errors = 0  # errors reported through this reporter (not already in `problems`)
+
+    def error(self, code: str, line: int, message: str) -> None:
+        """Report an error (a code RULES lists as an error) at a line of the file."""
+        self._add(ERROR, code, line, message)
+        self.errors += 1
+
+    def warning(self, code: str, line: int, message: str) -> None:
+        """Report a warning (a code RULES lists as a warning) at a line of the file."""
+        self._add(WARNING, code, line, message)
+
+    def _add(self, severity: str, code: str, line: int, message: str) -> None:
+        rule = RULES.get(code)
+        if rule is None:
+            raise ValueError(f"{code} is not a lint rule: add it to RULES and CONTRIBUTING.md")
+        if rule.severity != severity:
+            raise ValueError(f"{code} is {rule.severity} in RULES but was reported as {severity}")
+        self.problems.append(Problem(self.path, line, code, message))
+
+
+def did_you_mean(value, choices) -> str:
+    """Return ` (did you mean 'x'?)` for the choice closest to a wrong value, or ""."""
+    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def has_errors(problems, strict: bool = False) -> bool:
     """Return True if any problem is an error (with `strict`, if there is any problem)."""
-    return any(strict or p.code.startswith("E") for p in problems)
+    return any(strict or p.severity == ERROR for p in problems)
 
 
 def blocks_load(problems) -> bool:
