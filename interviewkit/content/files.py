@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import Problem
+from .problems import Problem, Reporter
 
 SKIP_NAMES = {"README.md", "CONTRIBUTING.md"}
 
@@ -127,15 +127,12 @@ def _refuse(link: str, root: Path, refused: list[Problem] | None, folder: bool) 
     if refused is not None:
         what = "folder" if folder else "file"
         where = "outside the content root" if exists else "which does not exist"
-        refused.append(
-            Problem(
-                display_path(link),
-                0 if folder else 1,
-                "E108",
-                f"the {what} is a symbolic link to {display_path(target)}, {where}: it is "
-                f"not loaded; put the {what} itself in the content root (or list the other "
-                "root in CONTENT_ROOTS) and delete the link",
-            )
+        Reporter(display_path(link), refused).error(
+            "E108",
+            0 if folder else 1,
+            f"the {what} is a symbolic link to {display_path(target)}, {where}: it is "
+            f"not loaded; put the {what} itself in the content root (or list the other "
+            "root in CONTENT_ROOTS) and delete the link",
         )
     return True
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import parallel, similarity
 from .files import ContentFile, discover, display_path, root_of
-from .problems import Problem
+from .problems import Problem, Reporter
 from .questions import Question, parse_question
 from .rubrics import (
     Catalog,
@@ -34,16 +34,14 @@ def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
             continue
         if not f.data:
             f.read()
+        report = Reporter(f.display, problems)
         if f.kind == "unknown":
-            problems.append(
-                Problem(
-                    f.display,
-                    1,
-                    "E501",
-                    "unknown rubric file: put scales in "
-                    "rubrics/scales/, competencies in rubrics/competencies/, "
-                    "loop templates in rubrics/loops/",
-                )
+            report.error(
+                "E501",
+                1,
+                "unknown rubric file: put scales in "
+                "rubrics/scales/, competencies in rubrics/competencies/, "
+                "loop templates in rubrics/loops/",
             )
             continue
         src, file_problems = read_source(f.display, f.data)
@@ -51,23 +49,20 @@ def build_catalog(files: list[ContentFile]) -> tuple[Catalog, list[Problem]]:
         if src is None:
             continue
         if f.kind == "topics":
-            catalog.topics.update(parse_topics(src, problems))
+            catalog.topics.update(parse_topics(src, report))
             continue
         if f.kind == "tags":
-            catalog.tags.update(parse_tags(src, problems))
+            catalog.tags.update(parse_tags(src, report))
             continue
-        item = RUBRIC_PARSERS[f.kind](src, problems)
+        item = RUBRIC_PARSERS[f.kind](src, report)
         if item is None:
             continue
         other = seen.get((f.root_index, f.kind, item.id))
         if other:
-            problems.append(
-                Problem(
-                    f.display,
-                    src.line_of("id"),
-                    "E401",
-                    f"{f.kind} id {item.id!r} is also used by {other}: pick another id",
-                )
+            report.error(
+                "E401",
+                src.line_of("id"),
+                f"{f.kind} id {item.id!r} is also used by {other}: pick another id",
             )
             continue
         seen[(f.root_index, f.kind, item.id)] = f.display
@@ -123,15 +118,11 @@ def cross_check(
             for f, q in group:
                 if focus is None or f.key in focus:
                     others = ", ".join(g.display for g, _ in group if g is not f)
-                    problems.append(
-                        Problem(
-                            f.display,
-                            q.line,
-                            "E401",
-                            f"id {q.id!r} is also "
-                            f"used by {others}: give this question a new id "
-                            "(ids are never reused)",
-                        )
+                    Reporter(f.display, problems).error(
+                        "E401",
+                        q.line,
+                        f"id {q.id!r} is also used by {others}: give this question a new id "
+                        "(ids are never reused)",
                     )
     # Near-duplicates among the questions the bank will serve: the last root wins by id.
     winners: dict[str, tuple[ContentFile, Entry]] = {}
@@ -149,27 +140,20 @@ def cross_check(
         (fa, qa), (fb, qb) = by_key[ka], by_key[kb]
         if focus is not None and kb not in focus:
             (fa, qa), (fb, qb) = (fb, qb), (fa, qa)
+        report = Reporter(fb.display, problems)
         if score >= 1.0:
-            problems.append(
-                Problem(
-                    fb.display,
-                    qb.line,
-                    "E402",
-                    f"the prompt is the same as "
-                    f"{fa.display} ({qa.id}): ask something different or extend "
-                    "that question instead",
-                )
+            report.error(
+                "E402",
+                qb.line,
+                f"the prompt is the same as {fa.display} ({qa.id}): ask something different "
+                "or extend that question instead",
             )
         else:
-            problems.append(
-                Problem(
-                    fb.display,
-                    qb.line,
-                    "W401",
-                    f"the prompt is {score:.0%} "
-                    f"similar to {fa.display} ({qa.id}): make the two clearly "
-                    "different or merge them",
-                )
+            report.warning(
+                "W401",
+                qb.line,
+                f"the prompt is {score:.0%} similar to {fa.display} ({qa.id}): make the two "
+                "clearly different or merge them",
             )
     return problems
 
@@ -210,19 +194,14 @@ def lint(
     for p in paths or []:
         p = Path(p)
         if not (p.exists() or p.is_symlink()):
-            problems.append(Problem(str(p), 0, "E103", "no such file or folder: check the path"))
+            Reporter(str(p), problems).error("E103", 0, "no such file or folder: check the path")
             continue
         # A symbolic link belongs to the root it sits in, wherever (if anywhere) it leads.
         link = p.parent.resolve() / p.name if p.is_symlink() else None
         root = (link and root_of(link.parent)) or root_of(p)
         if root is None:
-            problems.append(
-                Problem(
-                    str(p),
-                    0,
-                    "E208",
-                    "not inside a content root: lint files under questions/ or rubrics/",
-                )
+            Reporter(str(p), problems).error(
+                "E208", 0, "not inside a content root: lint files under questions/ or rubrics/"
             )
             continue
         if root not in roots:
@@ -246,13 +225,8 @@ def lint(
             if t.is_file() and not any(f.path == t for f in universe):
                 if any(link.resolve() == t for link in refused_links):
                     continue  # reported above as a symbolic link leading out of the root
-                problems.append(
-                    Problem(
-                        display_path(t),
-                        0,
-                        "E208",
-                        "not a content file: questions are questions/<topic>/<id>.md",
-                    )
+                Reporter(display_path(t), problems).error(
+                    "E208", 0, "not a content file: questions are questions/<topic>/<id>.md"
                 )
     else:
         focus, refused_links = None, set()

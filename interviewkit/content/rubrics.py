@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 
 import yaml
 
-from .problems import Problem
+from .problems import Problem, Reporter, did_you_mean
 from .schema import LEVELS, SLUG_RE
 from .source import Source
 
@@ -82,167 +81,130 @@ class Catalog:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def _need(src: Source, fields: dict, name: str, problems, kind=str, where=None, line=None):
-    """Return a field's value if present with the right type, else record a problem."""
+def _need(src: Source, fields: dict, name: str, report: Reporter, kind=str, where=None, line=None):
+    """Return a field's value if present with the right type, else report a problem."""
     where = where or "the front matter"
     line = line or src.line_of(name)
     if name not in fields:
-        problems.append(Problem(src.path, line, "E201", f"missing field {name!r} in {where}"))
+        report.error("E201", line, f"missing field {name!r} in {where}")
         return None
     value = fields[name]
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         wanted = {str: "a text", int: "a whole number", list: "a list"}[kind]
-        problems.append(Problem(src.path, line, "E202", f"{name!r} in {where} must be {wanted}"))
+        report.error("E202", line, f"{name!r} in {where} must be {wanted}")
         return None
     return value
 
 
-def _need_id(src, problems):
-    value = _need(src, src.fields, "id", problems)
+def _need_id(src: Source, report: Reporter) -> str | None:
+    """Return the file's id if it is present and a slug, else report a problem."""
+    value = _need(src, src.fields, "id", report)
     if value is not None and not SLUG_RE.match(value):
-        problems.append(
-            Problem(
-                src.path,
-                src.line_of("id"),
-                "E203",
-                f"id {value!r} must be a lowercase slug of letters, digits and hyphens",
-            )
+        report.error(
+            "E203",
+            src.line_of("id"),
+            f"id {value!r} must be a lowercase slug of letters, digits and hyphens",
         )
         return None
     return value
 
 
-def parse_scale(src: Source, problems: list[Problem]) -> Scale | None:
+def parse_scale(src: Source, report: Reporter) -> Scale | None:
     """Check and build a scale; its points must be numbered 1..N with labels and anchors."""
-    before = len(problems)
-    sid, title = _need_id(src, problems), _need(src, src.fields, "title", problems)
-    points = _need(src, src.fields, "points", problems, list) or []
+    before = report.errors
+    sid, title = _need_id(src, report), _need(src, src.fields, "title", report)
+    points = _need(src, src.fields, "points", report, list) or []
     for i, point in enumerate(points):
         line = src.line_of("points", i)
         if not isinstance(point, dict):
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "E202",
-                    "each point must be a mapping with value, label and anchor",
-                )
-            )
+            report.error("E202", line, "each point must be a mapping with value, label and anchor")
             continue
-        _need(src, point, "value", problems, int, f"point {i + 1}", line)
-        _need(src, point, "label", problems, str, f"point {i + 1}", line)
-        _need(src, point, "anchor", problems, str, f"point {i + 1}", line)
-    if len(problems) == before:
+        _need(src, point, "value", report, int, f"point {i + 1}", line)
+        _need(src, point, "label", report, str, f"point {i + 1}", line)
+        _need(src, point, "anchor", report, str, f"point {i + 1}", line)
+    if report.errors == before:
         values = [p["value"] for p in points]
         if values != list(range(1, len(values) + 1)) or len(values) < 2:
-            problems.append(
-                Problem(
-                    src.path,
-                    src.line_of("points"),
-                    "E501",
-                    f"scale points are {values}; number them 1, 2, 3 ... with at least two",
-                )
+            report.error(
+                "E501",
+                src.line_of("points"),
+                f"scale points are {values}; number them 1, 2, 3 ... with at least two",
             )
-    if len(problems) > before:
+    if report.errors > before:
         return None
     return Scale(sid, title, points, src.body.strip(), src.path)
 
 
-def parse_competency(src: Source, problems: list[Problem]) -> Competency | None:
+def parse_competency(src: Source, report: Reporter) -> Competency | None:
     """Check and build a competency; it needs 'Covers' and 'Strong looks like' sections."""
-    before = len(problems)
-    cid, title = _need_id(src, problems), _need(src, src.fields, "title", problems)
+    before = report.errors
+    cid, title = _need_id(src, report), _need(src, src.fields, "title", report)
     texts = {h.title.strip().lower(): h.text.strip() for h in src.sections}
     for name in ("covers", "strong looks like"):
         if not texts.get(name):
-            problems.append(
-                Problem(
-                    src.path,
-                    src.body_line,
-                    "E301",
-                    f"missing section '## {name.capitalize()}': add it with its text",
-                )
+            report.error(
+                "E301",
+                src.body_line,
+                f"missing section '## {name.capitalize()}': add it with its text",
             )
-    if len(problems) > before:
+    if report.errors > before:
         return None
     return Competency(cid, title, texts["covers"], texts["strong looks like"], src.path)
 
 
-def parse_loop(src: Source, problems: list[Problem]) -> LoopTemplate | None:
+def parse_loop(src: Source, report: Reporter) -> LoopTemplate | None:
     """Check and build a loop template's fields (references are checked by check_catalog)."""
-    before = len(problems)
-    lid, title = _need_id(src, problems), _need(src, src.fields, "title", problems)
+    before = report.errors
+    lid, title = _need_id(src, report), _need(src, src.fields, "title", report)
     role, level = (
-        _need(src, src.fields, "role", problems),
-        _need(src, src.fields, "level", problems),
+        _need(src, src.fields, "role", report),
+        _need(src, src.fields, "level", report),
     )
-    scale = _need(src, src.fields, "scale", problems)
-    sessions = _need(src, src.fields, "sessions", problems, list) or []
+    scale = _need(src, src.fields, "scale", report)
+    sessions = _need(src, src.fields, "sessions", report, list) or []
     if level is not None and level not in LEVELS:
-        problems.append(
-            Problem(
-                src.path,
-                src.line_of("level"),
-                "E204",
-                f"level {level!r} is not one of {', '.join(LEVELS)}",
-            )
+        report.error(
+            "E204", src.line_of("level"), f"level {level!r} is not one of {', '.join(LEVELS)}"
         )
     if "sessions" in src.fields and not sessions:
-        problems.append(
-            Problem(
-                src.path,
-                src.line_of("sessions"),
-                "E501",
-                "a loop template needs at least one session",
-            )
-        )
+        report.error("E501", src.line_of("sessions"), "a loop template needs at least one session")
     for i, session in enumerate(sessions):
-        line, where = src.line_of("sessions", i), f"session {i + 1}"
-        if not isinstance(session, dict):
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "E202",
-                    f"{where} must be a mapping with name, minutes and competencies",
-                )
-            )
-            continue
-        _need(src, session, "name", problems, str, where, line)
-        minutes = _need(src, session, "minutes", problems, int, where, line)
-        if minutes is not None and not 10 <= minutes <= 240:
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "E207",
-                    f"{where} lasts {minutes} minutes; a session must be 10 to 240 minutes",
-                )
-            )
-        comps = _need(src, session, "competencies", problems, list, where, line)
-        if comps is not None and not comps:
-            problems.append(Problem(src.path, line, "E501", f"{where} lists no competencies"))
-        elif comps is not None and not all(isinstance(c, str) for c in comps):
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "E202",
-                    f"'competencies' in {where} must be a list of competency ids, "
-                    "e.g. [api-design, data-storage]",
-                )
-            )
-    if len(problems) > before:
+        _check_session(src, i, session, report)
+    if report.errors > before:
         return None
     template = LoopTemplate(lid, title, role, level, scale, sessions, src.body.strip(), src.path)
-    weights = _parse_weights(src, template.competencies, problems)
+    weights = _parse_weights(src, template.competencies, report)
     if weights is None:
         return None
     template.weights = weights
     return template
 
 
-def _parse_weights(src: Source, asked: list[str], problems: list[Problem]) -> dict | None:
+def _check_session(src: Source, i: int, session, report: Reporter) -> None:
+    """Check one session of a loop template: a name, a time budget and competency ids."""
+    line, where = src.line_of("sessions", i), f"session {i + 1}"
+    if not isinstance(session, dict):
+        report.error("E202", line, f"{where} must be a mapping with name, minutes and competencies")
+        return
+    _need(src, session, "name", report, str, where, line)
+    minutes = _need(src, session, "minutes", report, int, where, line)
+    if minutes is not None and not 10 <= minutes <= 240:
+        report.error(
+            "E207", line, f"{where} lasts {minutes} minutes; a session must be 10 to 240 minutes"
+        )
+    comps = _need(src, session, "competencies", report, list, where, line)
+    if comps is not None and not comps:
+        report.error("E501", line, f"{where} lists no competencies")
+    elif comps is not None and not all(isinstance(c, str) for c in comps):
+        report.error(
+            "E202",
+            line,
+            f"'competencies' in {where} must be a list of competency ids, "
+            "e.g. [api-design, data-storage]",
+        )
+
+
+def _parse_weights(src: Source, asked: list[str], report: Reporter) -> dict | None:
     """Return the template's complete weights (1 where not given), or None after a problem."""
     weights = {c: DEFAULT_WEIGHT for c in asked}
     if "weights" not in src.fields:
@@ -251,18 +213,15 @@ def _parse_weights(src: Source, asked: list[str], problems: list[Problem]) -> di
     line = src.line_of("weights")
     if not isinstance(given, dict):
         what = "empty" if given is None else f"a {_yaml_kind(given)}"
-        problems.append(
-            Problem(
-                src.path,
-                line,
-                "E502",
-                f"'weights' is {what}; it must map competency ids to numbers, one "
-                "`competency-id: weight` line per competency indented under `weights:` "
-                "(or remove it: every competency then weighs 1)",
-            )
+        report.error(
+            "E502",
+            line,
+            f"'weights' is {what}; it must map competency ids to numbers, one "
+            "`competency-id: weight` line per competency indented under `weights:` "
+            "(or remove it: every competency then weighs 1)",
         )
         return None
-    before = len(problems)
+    before = report.errors
     lines: dict[str, int] = {}
 
     def at(name: str) -> int:  # the lines are worked out only when there is a problem
@@ -273,36 +232,25 @@ def _parse_weights(src: Source, asked: list[str], problems: list[Problem]) -> di
     for key, value in given.items():
         name = str(key)
         if name not in weights:
-            problems.append(
-                Problem(
-                    src.path,
-                    at(name),
-                    "E503",
-                    f"'weights' names {name!r}, which no session of this template asks for"
-                    f"{_suggest(name, asked)}: use one of {', '.join(asked)} "
-                    "(or add it to a session)",
-                )
+            report.error(
+                "E503",
+                at(name),
+                f"'weights' names {name!r}, which no session of this template asks for"
+                f"{did_you_mean(name, asked)}: use one of {', '.join(asked)} "
+                "(or add it to a session)",
             )
             continue
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or not 0 < value <= MAX_WEIGHT:
-            problems.append(
-                Problem(
-                    src.path,
-                    at(name),
-                    "E504",
-                    f"the weight of {name!r} is {value!r}; a weight must be a number above 0 "
-                    f"and at most {MAX_WEIGHT} (1 is the default, 2 counts double)",
-                )
+            report.error(
+                "E504",
+                at(name),
+                f"the weight of {name!r} is {value!r}; a weight must be a number above 0 "
+                f"and at most {MAX_WEIGHT} (1 is the default, 2 counts double)",
             )
             continue
         weights[name] = value
-    return weights if len(problems) == before else None
-
-
-def _suggest(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return weights if report.errors == before else None
 
 
 def _yaml_kind(value) -> str:
@@ -327,20 +275,20 @@ def _weight_lines(src: Source) -> dict[str, int]:
     return {}
 
 
-def parse_topics(src: Source, problems: list[Problem]) -> dict[str, str]:
+def parse_topics(src: Source, report: Reporter) -> dict[str, str]:
     """Check and return the topic list: id -> title."""
-    return _parse_vocabulary(src, problems, "topics", "title", "topic")
+    return _parse_vocabulary(src, report, "topics", "title", "topic")
 
 
-def parse_tags(src: Source, problems: list[Problem]) -> dict[str, str]:
+def parse_tags(src: Source, report: Reporter) -> dict[str, str]:
     """Check and return the tag vocabulary: id -> meaning."""
-    return _parse_vocabulary(src, problems, "tags", "meaning", "tag")
+    return _parse_vocabulary(src, report, "tags", "meaning", "tag")
 
 
-def _parse_vocabulary(src, problems, name: str, text: str, one: str) -> dict[str, str]:
+def _parse_vocabulary(src, report: Reporter, name: str, text: str, one: str) -> dict[str, str]:
     """Return a list field of `{id, <text>}` mappings as id -> text, reporting bad items."""
     found = {}
-    for i, item in enumerate(_need(src, src.fields, name, problems, list) or []):
+    for i, item in enumerate(_need(src, src.fields, name, report, list) or []):
         line = src.line_of(name, i)
         if not (
             isinstance(item, dict)
@@ -348,14 +296,10 @@ def _parse_vocabulary(src, problems, name: str, text: str, one: str) -> dict[str
             and SLUG_RE.match(item["id"])
             and isinstance(item.get(text), str)
         ):
-            problems.append(
-                Problem(src.path, line, "E501", f"each {one} needs a slug `id` and a `{text}`")
-            )
+            report.error("E501", line, f"each {one} needs a slug `id` and a `{text}`")
             continue
         if item["id"] in found:
-            problems.append(
-                Problem(src.path, line, "W203", f"{one} {item['id']!r} is listed twice: remove one")
-            )
+            report.warning("W203", line, f"{one} {item['id']!r} is listed twice: remove one")
         found[item["id"]] = item[text]
     return found
 
@@ -363,26 +307,20 @@ def _parse_vocabulary(src, problems, name: str, text: str, one: str) -> dict[str
 def check_catalog(catalog: Catalog, problems: list[Problem]) -> None:
     """Check references between rubric files (loop templates to scales and competencies)."""
     for loop in catalog.loops.values():
+        report = Reporter(loop.path, problems)
         if loop.scale not in catalog.scales:
-            problems.append(
-                Problem(
-                    loop.path,
-                    1,
-                    "E206",
-                    f"loop template {loop.id!r} uses scale "
-                    f"{loop.scale!r}, which is not defined in rubrics/scales",
-                )
+            report.error(
+                "E206",
+                1,
+                f"loop template {loop.id!r} uses scale "
+                f"{loop.scale!r}, which is not defined in rubrics/scales",
             )
         for i, session in enumerate(loop.sessions):
             for comp in session["competencies"]:
                 if comp not in catalog.competencies:
-                    problems.append(
-                        Problem(
-                            loop.path,
-                            1,
-                            "E205",
-                            f"session {i + 1} of "
-                            f"{loop.id!r} names competency {comp!r}, which is "
-                            "not defined in rubrics/competencies",
-                        )
+                    report.error(
+                        "E205",
+                        1,
+                        f"session {i + 1} of {loop.id!r} names competency {comp!r}, which is "
+                        "not defined in rubrics/competencies",
                     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
+from .problems import Problem, Reporter
 from .schema import MAX_FILE_BYTES, MAX_FRONT_MATTER_BYTES, MAX_YAML_NODES
 
 try:  # libyaml is several times faster; fall back to pure Python where it is missing
@@ -83,81 +83,77 @@ class Source:
 
 def read_source(path: str, data: bytes) -> tuple[Source | None, list[Problem]]:
     """Parse a file's bytes into a Source, or return the problems that prevent it."""
+    report = Reporter(path)
+    text = _decode(data, report)
+    src = None if text is None else _split(path, text, report)
+    return src, report.problems
+
+
+def _decode(data: bytes, report: Reporter) -> str | None:
+    """Return the file's text, or None after reporting why it is not text (E101, E102)."""
     if len(data) > MAX_FILE_BYTES:
-        return None, [
-            Problem(
-                path,
-                1,
-                "E102",
-                f"the file is {len(data):,} bytes; the limit is "
-                f"{MAX_FILE_BYTES:,}: split it or remove embedded data",
-            )
-        ]
+        report.error(
+            "E102",
+            1,
+            f"the file is {len(data):,} bytes; the limit is "
+            f"{MAX_FILE_BYTES:,}: split it or remove embedded data",
+        )
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, [
-            Problem(
-                path,
-                line,
-                "E101",
-                f"byte 0x{data[exc.start]:02x} is not UTF-8: save the file as UTF-8 text",
-            )
-        ]
+        report.error(
+            "E101", line, f"byte 0x{data[exc.start]:02x} is not UTF-8: save the file as UTF-8 text"
+        )
+        return None
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return None, [
-            Problem(
-                path,
-                line,
-                "E101",
-                "the file contains a NUL byte: it looks binary; save it as UTF-8 text",
-            )
-        ]
+        report.error(
+            "E101", line, "the file contains a NUL byte: it looks binary; save it as UTF-8 text"
+        )
+        return None
+    return text
+
+
+def _split(path: str, text: str, report: Reporter) -> Source | None:
+    """Split text into front matter and sections, or return None after reporting why not."""
     opening = _OPEN_RE.match(text)
     if not opening:
         what = "the file is empty" if not text.strip() else "the first line is not ---"
-        return None, [
-            Problem(
-                path,
-                1,
-                "E103",
-                f"{what}: start the file with a --- line, the front "
-                "matter fields, and a closing --- line (see CONTRIBUTING.md)",
-            )
-        ]
+        report.error(
+            "E103",
+            1,
+            f"{what}: start the file with a --- line, the front "
+            "matter fields, and a closing --- line (see CONTRIBUTING.md)",
+        )
+        return None
     closing = _CLOSE_RE.search(text, opening.end())
     if not closing:
-        return None, [
-            Problem(
-                path,
-                1,
-                "E104",
-                "the front matter opened on line 1 is never closed: "
-                "add a line with --- after the last field",
-            )
-        ]
+        report.error(
+            "E104",
+            1,
+            "the front matter opened on line 1 is never closed: "
+            "add a line with --- after the last field",
+        )
+        return None
     fm_text = text[opening.end() : closing.start()]
     if len(fm_text) > MAX_FRONT_MATTER_BYTES:
-        return None, [
-            Problem(
-                path,
-                2,
-                "E102",
-                f"the front matter is {len(fm_text):,} characters; the "
-                f"limit is {MAX_FRONT_MATTER_BYTES:,}: keep long text in the body",
-            )
-        ]
-    problems: list[Problem] = []
-    fields = _parse_yaml(path, fm_text, problems)
+        report.error(
+            "E102",
+            2,
+            f"the front matter is {len(fm_text):,} characters; the "
+            f"limit is {MAX_FRONT_MATTER_BYTES:,}: keep long text in the body",
+        )
+        return None
+    fields = _parse_yaml(fm_text, report)
     if fields is None:
-        return None, problems
+        return None
     body_start = closing.end() + 1
     body_line = text.count("\n", 0, body_start) + 1
     body = text[body_start:]
-    return Source(path, fields, fm_text, body, body_line, split_sections(body, body_line)), problems
+    return Source(path, fields, fm_text, body, body_line, split_sections(body, body_line))
 
 
 def _field_lines(fm_text: str) -> tuple[dict, dict]:
@@ -172,7 +168,7 @@ def _field_lines(fm_text: str) -> tuple[dict, dict]:
     return lines, item_lines
 
 
-def _parse_yaml(path, fm_text, problems):
+def _parse_yaml(fm_text: str, report: Reporter) -> dict | None:
     """Load the front matter as a mapping, refusing aliases; None (with a problem) if it fails."""
     try:
         if "&" in fm_text or "*" in fm_text:
@@ -180,14 +176,11 @@ def _parse_yaml(path, fm_text, problems):
             # that explode when printed or walked: check the node graph before building it.
             node = yaml.compose(fm_text, Loader=_Loader)
             if node is not None and not _plain_tree(node):
-                problems.append(
-                    Problem(
-                        path,
-                        2,
-                        "E107",
-                        "the front matter uses YAML anchors "
-                        "or aliases, or nests too deeply: write every value out",
-                    )
+                report.error(
+                    "E107",
+                    2,
+                    "the front matter uses YAML anchors "
+                    "or aliases, or nests too deeply: write every value out",
                 )
                 return None
         data = yaml.load(fm_text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
@@ -195,46 +188,28 @@ def _parse_yaml(path, fm_text, problems):
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + _FM_LINE_OFFSET
         reason = exc.problem or exc.context or "invalid YAML"
-        problems.append(
-            Problem(
-                path,
-                line,
-                "E105",
-                f"front matter is not valid YAML ({reason}): check indentation, colons and quoting",
-            )
-        )
+        report.error("E105", line, _yaml_message(reason))
         return None
     except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
-        problems.append(
-            Problem(
-                path,
-                2,
-                "E105",
-                f"front matter is not valid YAML ({exc}): check indentation, colons and quoting",
-            )
-        )
+        report.error("E105", 2, _yaml_message(exc))
         return None
     if data is None:
-        problems.append(
-            Problem(
-                path,
-                2,
-                "E106",
-                "the front matter is empty: add the required fields (see CONTRIBUTING.md)",
-            )
+        report.error(
+            "E106", 2, "the front matter is empty: add the required fields (see CONTRIBUTING.md)"
         )
         return None
     if not isinstance(data, dict):
-        problems.append(
-            Problem(
-                path,
-                2,
-                "E106",
-                "the front matter must be `field: value` lines, not a list or a single value",
-            )
+        report.error(
+            "E106",
+            2,
+            "the front matter must be `field: value` lines, not a list or a single value",
         )
         return None
     return {str(k): v for k, v in data.items()}
+
+
+def _yaml_message(reason) -> str:
+    return f"front matter is not valid YAML ({reason}): check indentation, colons and quoting"
 
 
 def _plain_tree(node) -> bool:
