@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
-from .problems import Problem
-from .rubrics import Catalog
+from .problems import Problem, Reporter, did_you_mean
+from .rubrics import Catalog, Scale
 from .schema import (
     GOOD_PROBES,
     KINDS,
@@ -63,406 +62,338 @@ def list_items(text: str) -> list[str]:
     return items
 
 
-def _suggest(value, choices) -> str:
-    close = difflib.get_close_matches(str(value), list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def check_fields(src: Source, spec: dict, problems: list[Problem]) -> dict:
-    """Check required fields and their basic types; return the usable values."""
-    values = {}
-    for name, (required, kind) in spec.items():
-        if name not in src.fields:
-            if required:
-                problems.append(
-                    Problem(
-                        src.path,
-                        1,
-                        "E201",
-                        f"missing required field {name!r}: add `{name}:` to the front matter",
-                    )
-                )
-            continue
-        value = src.fields[name]
-        if kind in ("slug", "text", "choice"):
-            ok = isinstance(value, str) and value.strip() != ""
-            wanted = "a non-empty text"
-        elif kind == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            wanted = "a whole number"
-        elif kind == "bool":
-            ok = isinstance(value, bool)
-            wanted = "true or false"
-        else:  # list of strings
-            ok = (
-                isinstance(value, list)
-                and value != []
-                and all(isinstance(v, str) and v.strip() for v in value)
-            )
-            wanted = "a non-empty list of texts, like [a, b]"
-        if not ok:
-            problems.append(
-                Problem(
-                    src.path,
-                    src.line_of(name),
-                    "E202",
-                    f"field {name!r} must be {wanted}, not {value!r:.60}",
-                )
-            )
-            continue
-        if kind == "slug" and not (SLUG_RE.match(value) and len(value) <= MAX_ID_LENGTH):
-            problems.append(
-                Problem(
-                    src.path,
-                    src.line_of(name),
-                    "E203",
-                    f"{name} {value!r:.60} must be a "
-                    "lowercase slug of letters, digits and hyphens, at most "
-                    f"{MAX_ID_LENGTH} characters",
-                )
-            )
-            continue
-        if kind == "list" and len(set(value)) != len(value):
-            problems.append(
-                Problem(
-                    src.path, src.line_of(name), "W203", f"{name} lists a value twice: remove it"
-                )
-            )
-        values[name] = value
-    for name in src.fields:
-        if name not in spec:
-            problems.append(
-                Problem(
-                    src.path,
-                    src.line_of(name),
-                    "W201",
-                    f"unknown field {name!r}{_suggest(name, spec)}: remove it or fix its name",
-                )
-            )
-    return values
+# Field kinds of QUESTION_FIELDS: kind -> (test a value passes, what a value must be).
+_FIELD_KINDS = {
+    "text": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty text"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "list": (
+        lambda v: (
+            isinstance(v, list) and v != [] and all(isinstance(i, str) and i.strip() for i in v)
+        ),
+        "a non-empty list of texts, like [a, b]",
+    ),
+}
+_FIELD_KINDS["slug"] = _FIELD_KINDS["choice"] = _FIELD_KINDS["text"]
 
 
 def parse_question(
     src: Source, catalog: Catalog, topic: str | None, stem: str
 ) -> tuple[Question | None, list[Problem]]:
     """Check a question file; return the Question (None on errors) and all problems."""
-    problems: list[Problem] = []
-    path = src.path
-    v = check_fields(src, QUESTION_FIELDS, problems)
-
-    if "id" in v and v["id"] != stem:
-        problems.append(
-            Problem(
-                path,
-                src.line_of("id"),
-                "W202",
-                f"the file is named {stem}.md "
-                f"but its id is {v['id']!r}: rename the file to {v['id']}.md",
-            )
-        )
-    if "kind" in v and v["kind"] not in KINDS:
-        problems.append(
-            Problem(
-                path,
-                src.line_of("kind"),
-                "E204",
-                f"kind {v['kind']!r} is not one of {', '.join(KINDS)}{_suggest(v['kind'], KINDS)}",
-            )
-        )
-    for i, level in enumerate(v.get("levels", [])):
-        if level not in LEVELS:
-            problems.append(
-                Problem(
-                    path,
-                    src.line_of("levels", i),
-                    "E204",
-                    f"level {level!r} is not one of {', '.join(LEVELS)}{_suggest(level, LEVELS)}",
-                )
-            )
-    for i, comp in enumerate(v.get("competencies", [])):
-        if comp not in catalog.competencies:
-            problems.append(
-                Problem(
-                    path,
-                    src.line_of("competencies", i),
-                    "E205",
-                    f"competency {comp!r} is not defined in "
-                    f"rubrics/competencies{_suggest(comp, catalog.competencies)}: "
-                    "use a defined id or add a competency file",
-                )
-            )
-    for i, tag in enumerate(v.get("tags", [])):
-        if not SLUG_RE.match(tag):
-            problems.append(
-                Problem(
-                    path,
-                    src.line_of("tags", i),
-                    "E203",
-                    f"tag {tag!r} must be a lowercase slug of letters, digits and hyphens",
-                )
-            )
-        elif catalog.tags and tag not in catalog.tags:
-            problems.append(
-                Problem(
-                    path,
-                    src.line_of("tags", i),
-                    "W204",
-                    f"tag {tag!r} is not in rubrics/tags.md{_suggest(tag, catalog.tags)}: "
-                    "use a listed tag, or add this one there with its meaning",
-                )
-            )
-    if "minutes" in v and not MIN_MINUTES <= v["minutes"] <= MAX_MINUTES:
-        problems.append(
-            Problem(
-                path,
-                src.line_of("minutes"),
-                "E207",
-                f"minutes is {v['minutes']}"
-                f"; a question's time budget must be {MIN_MINUTES} to "
-                f"{MAX_MINUTES} minutes",
-            )
-        )
-    scale = catalog.scales.get(v.get("scale"))
-    if "scale" in v and scale is None:
-        problems.append(
-            Problem(
-                path,
-                src.line_of("scale"),
-                "E206",
-                f"scale {v['scale']!r} is "
-                f"not defined in rubrics/scales{_suggest(v['scale'], catalog.scales)}",
-            )
-        )
-    if topic is None:
-        problems.append(
-            Problem(
-                path, 1, "E208", "the file is not in a topic folder: move it to questions/<topic>/"
-            )
-        )
-    elif catalog.topics and topic not in catalog.topics:
-        problems.append(
-            Problem(
-                path,
-                1,
-                "E208",
-                f"folder {topic!r} is not a topic in "
-                f"rubrics/topics.md{_suggest(topic, catalog.topics)}: move the "
-                "file or add the topic",
-            )
-        )
-
-    placeholder = src.body.find("TODO:")
-    if placeholder >= 0:
-        problems.append(
-            Problem(
-                path,
-                src.body_line + src.body.count("\n", 0, placeholder),
-                "W304",
-                "placeholder text from new-question is still here: "
-                "replace every TODO: with real content",
-            )
-        )
-    sections = _check_sections(src, problems)
-    prompt = sections.get("prompt", "")
-    probes = _check_probes(src, sections, problems)
-    guide = _check_guide(src, sections, scale, problems)
-    bar = _check_bar(src, sections, v.get("levels"), problems)
-
-    if any(p.code.startswith("E") for p in problems):
-        return None, problems
+    report = Reporter(src.path)
+    values = check_fields(src, QUESTION_FIELDS, report)
+    _check_file_name(src, values, stem, report)
+    _check_values(src, values, catalog, report)
+    _check_topic(topic, catalog, report)
+    _check_placeholder(src, report)
+    sections = _check_sections(src, report)
+    probes = _check_probes(src, sections, report)
+    guide = _check_guide(src, catalog.scales.get(values.get("scale")), report)
+    bar = _check_bar(src, sections, values.get("levels"), report)
+    if report.errors:
+        return None, report.problems
     question = Question(
-        id=v["id"],
-        title=v["title"].strip(),
-        kind=v["kind"],
-        competencies=v["competencies"],
-        levels=[lvl for lvl in LEVELS if lvl in v["levels"]],
-        minutes=v["minutes"],
-        scale=v["scale"],
-        tags=v["tags"],
+        id=values["id"],
+        title=values["title"].strip(),
+        kind=values["kind"],
+        competencies=values["competencies"],
+        levels=[lvl for lvl in LEVELS if lvl in values["levels"]],
+        minutes=values["minutes"],
+        scale=values["scale"],
+        tags=values["tags"],
         topic=topic,
-        path=path,
-        prompt=prompt,
+        path=src.path,
+        prompt=sections.get("prompt", ""),
         probes=probes,
         guide=guide,
         bar=bar,
         red_flags=sections.get("red_flags", ""),
         notes=sections.get("notes", ""),
         body=src.body,
-        retired=v.get("retired", False),
+        retired=values.get("retired", False),
     )
-    return question, problems
+    return question, report.problems
 
 
-def _check_sections(src: Source, problems: list[Problem]) -> dict[str, str]:
+# Front matter
+
+
+def check_fields(src: Source, spec: dict, report: Reporter) -> dict:
+    """Check required fields and their basic types; return the usable values."""
+    values = {}
+    for name, (required, kind) in spec.items():
+        if name not in src.fields:
+            if required:
+                report.error(
+                    "E201", 1, f"missing required field {name!r}: add `{name}:` to the front matter"
+                )
+        elif _check_field(src, name, kind, report):
+            values[name] = src.fields[name]
+    for name in src.fields:
+        if name not in spec:
+            report.warning(
+                "W201",
+                src.line_of(name),
+                f"unknown field {name!r}{did_you_mean(name, spec)}: remove it or fix its name",
+            )
+    return values
+
+
+def _check_field(src: Source, name: str, kind: str, report: Reporter) -> bool:
+    """Report a field of the wrong type (E202) or shape (E203, W203); False if unusable."""
+    value = src.fields[name]
+    ok, wanted = _FIELD_KINDS[kind]
+    if not ok(value):
+        report.error(
+            "E202", src.line_of(name), f"field {name!r} must be {wanted}, not {value!r:.60}"
+        )
+        return False
+    if kind == "slug" and not (SLUG_RE.match(value) and len(value) <= MAX_ID_LENGTH):
+        report.error(
+            "E203",
+            src.line_of(name),
+            f"{name} {value!r:.60} must be a lowercase slug of letters, digits and hyphens, "
+            f"at most {MAX_ID_LENGTH} characters",
+        )
+        return False
+    if kind == "list" and len(set(value)) != len(value):
+        report.warning("W203", src.line_of(name), f"{name} lists a value twice: remove it")
+    return True
+
+
+def _check_file_name(src: Source, values: dict, stem: str, report: Reporter) -> None:
+    """Report a file not named <id>.md (W202)."""
+    if "id" in values and values["id"] != stem:
+        report.warning(
+            "W202",
+            src.line_of("id"),
+            f"the file is named {stem}.md "
+            f"but its id is {values['id']!r}: rename the file to {values['id']}.md",
+        )
+
+
+def _check_values(src: Source, v: dict, catalog: Catalog, report: Reporter) -> None:
+    """Check values against the allowed choices, the time budget and the catalog."""
+    if "kind" in v and v["kind"] not in KINDS:
+        report.error(
+            "E204",
+            src.line_of("kind"),
+            f"kind {v['kind']!r} is not one of {', '.join(KINDS)}{did_you_mean(v['kind'], KINDS)}",
+        )
+    for i, level in enumerate(v.get("levels", [])):
+        if level not in LEVELS:
+            report.error(
+                "E204",
+                src.line_of("levels", i),
+                f"level {level!r} is not one of {', '.join(LEVELS)}{did_you_mean(level, LEVELS)}",
+            )
+    for i, comp in enumerate(v.get("competencies", [])):
+        if comp not in catalog.competencies:
+            report.error(
+                "E205",
+                src.line_of("competencies", i),
+                f"competency {comp!r} is not defined in "
+                f"rubrics/competencies{did_you_mean(comp, catalog.competencies)}: "
+                "use a defined id or add a competency file",
+            )
+    for i, tag in enumerate(v.get("tags", [])):
+        _check_tag(src.line_of("tags", i), tag, catalog, report)
+    if "minutes" in v and not MIN_MINUTES <= v["minutes"] <= MAX_MINUTES:
+        report.error(
+            "E207",
+            src.line_of("minutes"),
+            f"minutes is {v['minutes']}; a question's time budget must be {MIN_MINUTES} to "
+            f"{MAX_MINUTES} minutes",
+        )
+    if "scale" in v and v["scale"] not in catalog.scales:
+        report.error(
+            "E206",
+            src.line_of("scale"),
+            f"scale {v['scale']!r} is not defined in "
+            f"rubrics/scales{did_you_mean(v['scale'], catalog.scales)}",
+        )
+
+
+def _check_tag(line: int, tag: str, catalog: Catalog, report: Reporter) -> None:
+    """Report a tag that is not a slug (E203) or not in the vocabulary (W204)."""
+    if not SLUG_RE.match(tag):
+        report.error(
+            "E203", line, f"tag {tag!r} must be a lowercase slug of letters, digits and hyphens"
+        )
+    elif catalog.tags and tag not in catalog.tags:
+        report.warning(
+            "W204",
+            line,
+            f"tag {tag!r} is not in rubrics/tags.md{did_you_mean(tag, catalog.tags)}: "
+            "use a listed tag, or add this one there with its meaning",
+        )
+
+
+def _check_topic(topic: str | None, catalog: Catalog, report: Reporter) -> None:
+    """Report a file outside a topic folder, or in a folder topics.md does not list (E208)."""
+    if topic is None:
+        report.error("E208", 1, "the file is not in a topic folder: move it to questions/<topic>/")
+    elif catalog.topics and topic not in catalog.topics:
+        report.error(
+            "E208",
+            1,
+            f"folder {topic!r} is not a topic in "
+            f"rubrics/topics.md{did_you_mean(topic, catalog.topics)}: move the "
+            "file or add the topic",
+        )
+
+
+# Body
+
+
+def _check_placeholder(src: Source, report: Reporter) -> None:
+    """Report the first TODO: placeholder new-question left in the body (W304)."""
+    placeholder = src.body.find("TODO:")
+    if placeholder >= 0:
+        report.warning(
+            "W304",
+            src.body_line + src.body.count("\n", 0, placeholder),
+            "placeholder text from new-question is still here: "
+            "replace every TODO: with real content",
+        )
+
+
+def _check_sections(src: Source, report: Reporter) -> dict[str, str]:
+    """Return section key -> text, reporting unknown, repeated, empty and missing sections."""
     found: dict[str, str] = {}
-    lines: dict[str, int] = {}
     for heading in src.sections:
         name = heading.title.strip().lower()
         if name not in SECTIONS:
-            problems.append(
-                Problem(
-                    src.path,
-                    heading.line,
-                    "W303",
-                    f"unknown section "
-                    f"{heading.title!r}{_suggest(name, SECTIONS)}: the sections "
-                    "are " + ", ".join(s.capitalize() for s in SECTIONS),
-                )
+            report.warning(
+                "W303",
+                heading.line,
+                f"unknown section {heading.title!r}{did_you_mean(name, SECTIONS)}: the sections "
+                "are " + ", ".join(s.capitalize() for s in SECTIONS),
             )
             continue
         key = SECTIONS[name][0]
         if key in found:
-            problems.append(
-                Problem(
-                    src.path,
-                    heading.line,
-                    "E307",
-                    f"section {heading.title!r} "
-                    f"already appears on line {lines[key]}: merge the two",
-                )
+            report.error(
+                "E307",
+                heading.line,
+                f"section {heading.title!r} "
+                f"already appears on line {src.section_lines[key]}: merge the two",
             )
             continue
         if not heading.text.strip():
-            problems.append(
-                Problem(
-                    src.path,
-                    heading.line,
-                    "E306",
-                    f"section {heading.title!r} is empty: write its text or remove the heading",
-                )
+            report.error(
+                "E306",
+                heading.line,
+                f"section {heading.title!r} is empty: write its text or remove the heading",
             )
-        found[key], lines[key] = heading.text.strip(), heading.line
+        found[key] = heading.text.strip()
         src.section_lines[key] = heading.line
     for name, (key, required) in SECTIONS.items():
         if required and key not in found:
-            problems.append(
-                Problem(
-                    src.path,
-                    src.body_line,
-                    "E301",
-                    f"missing section '## {name.capitalize()}': add it (see CONTRIBUTING.md)",
-                )
+            report.error(
+                "E301",
+                src.body_line,
+                f"missing section '## {name.capitalize()}': add it (see CONTRIBUTING.md)",
             )
     return found
 
 
-def _check_probes(src, sections, problems) -> list[str]:
+def _check_probes(src: Source, sections: dict[str, str], report: Reporter) -> list[str]:
+    """Return the follow-up probes, reporting fewer than MIN_PROBES (E302) or GOOD_PROBES."""
     if "probes" not in sections:
         return []
     probes = list_items(sections["probes"])
     line = src.section_lines.get("probes", 1)
     if len(probes) < MIN_PROBES:
-        problems.append(
-            Problem(
-                src.path,
-                line,
-                "E302",
-                f"{len(probes)} follow-up probe(s): write "
-                f"at least {MIN_PROBES}, each as a `- ` list item",
-            )
+        report.error(
+            "E302",
+            line,
+            f"{len(probes)} follow-up probe(s): write "
+            f"at least {MIN_PROBES}, each as a `- ` list item",
         )
     elif len(probes) < GOOD_PROBES:
-        problems.append(
-            Problem(
-                src.path,
-                line,
-                "W301",
-                f"only {len(probes)} follow-up probes: "
-                f"add a {GOOD_PROBES}rd that deepens or branches the discussion",
-            )
+        report.warning(
+            "W301",
+            line,
+            f"only {len(probes)} follow-up probes: "
+            f"add a {GOOD_PROBES}rd that deepens or branches the discussion",
         )
     return probes
 
 
-def _guide_heading(src):
+def _guide_heading(src: Source):
+    """Return the '## Scoring guide' heading, or None."""
     return next((h for h in src.sections if h.title.strip().lower() == "scoring guide"), None)
 
 
-def _check_guide(src, sections, scale, problems) -> dict[str, str]:
+def _check_guide(src: Source, scale: Scale | None, report: Reporter) -> dict[str, str]:
+    """Return scale point -> anchor text, reporting anchors off the scale and points skipped."""
     heading = _guide_heading(src)
     if heading is None:
         return {}
     guide: dict[str, str] = {}
+    points = scale.values if scale else None
     for sub in heading.subsections:
         match = _POINT_RE.match(sub.title.strip())
-        points = scale.values if scale else None
         if not match or (points and int(match.group(1)) not in points):
             allowed = f"### {points[0]} to ### {points[-1]}" if points else "### <point>"
-            problems.append(
-                Problem(
-                    src.path,
-                    sub.line,
-                    "E304",
-                    f"anchor heading '### {sub.title}' is not a point of the scale: use {allowed}",
-                )
+            report.error(
+                "E304",
+                sub.line,
+                f"anchor heading '### {sub.title}' is not a point of the scale: use {allowed}",
             )
             continue
         if not sub.text.strip():
-            problems.append(
-                Problem(
-                    src.path,
-                    sub.line,
-                    "E306",
-                    f"anchor '### {sub.title}' is "
-                    "empty: say what an answer at this point sounds like",
-                )
+            report.error(
+                "E306",
+                sub.line,
+                f"anchor '### {sub.title}' is empty: say what an answer at this point sounds like",
             )
         guide[match.group(1)] = sub.text.strip()
-    if scale:
-        for point in scale.values:
-            if str(point) not in guide:
-                problems.append(
-                    Problem(
-                        src.path,
-                        heading.line,
-                        "E303",
-                        f"the scoring guide has "
-                        f"no anchor for {point}: add '### {point}' with what a "
-                        f"{point} answer sounds like",
-                    )
-                )
+    for point in points or []:
+        if str(point) not in guide:
+            report.error(
+                "E303",
+                heading.line,
+                f"the scoring guide has no anchor for {point}: add '### {point}' with what a "
+                f"{point} answer sounds like",
+            )
     return guide
 
 
-def _check_bar(src, sections, levels, problems) -> dict[str, str]:
+def _check_bar(
+    src: Source, sections: dict[str, str], levels: list[str] | None, report: Reporter
+) -> dict[str, str]:
+    """Return level -> bar text, reporting items without a level and levels left out."""
     bar: dict[str, str] = {}
     line = src.section_lines.get("bar", src.body_line)
     for item in list_items(sections.get("bar", "")):
         match = _BAR_ITEM_RE.match(item)
         if not match:
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "W302",
-                    f"bar item {item[:40]!r} does not "
-                    "start with a level: write it as `- **mid:** ...`",
-                )
+            report.warning(
+                "W302",
+                line,
+                f"bar item {item[:40]!r} does not start with a level: write it as `- **mid:** ...`",
             )
             continue
         level = match.group(1).lower()
         if levels is not None and level not in levels:
-            problems.append(
-                Problem(
-                    src.path,
-                    line,
-                    "W302",
-                    f"the bar names level {level!r}, which "
-                    "is not in `levels`: remove it or add the level",
-                )
+            report.warning(
+                "W302",
+                line,
+                f"the bar names level {level!r}, which "
+                "is not in `levels`: remove it or add the level",
             )
         bar[level] = item[match.end() :].strip()
     if levels and len(levels) > 1:
         for level in levels:
             if level in LEVELS and level not in bar:
-                problems.append(
-                    Problem(
-                        src.path,
-                        line,
-                        "E305",
-                        f"the question suits {level} but "
-                        f"'## Bar by level' says nothing for it: add "
-                        f"`- **{level}:** what meets the bar`",
-                    )
+                report.error(
+                    "E305",
+                    line,
+                    f"the question suits {level} but "
+                    f"'## Bar by level' says nothing for it: add "
+                    f"`- **{level}:** what meets the bar`",
                 )
     return bar
