@@ -620,7 +620,7 @@ def fill(target: Target, bank: Bank, candidates: int, seed: int) -> None:
     from interviewkit import create_app
     from interviewkit.extensions import db
     from interviewkit.models import utcnow
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     app = create_app({**target.config(bank), "PASSWORD_HASH_METHOD": HASH_METHOD})
     rng = random.Random(seed)

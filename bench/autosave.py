@@ -583,7 +583,7 @@ class Setup:
     def add_interviewers(self, first: int, count: int) -> list[tuple[int, str, int]]:
         """Create interviewers with one assigned session each; return (index, email, session)."""
         from interviewkit.models import LoopSession
-        from interviewkit.setup import create_user
+        from interviewkit.users import create_user
 
         out = []
         with self.app.app_context():

@@ -39,7 +39,8 @@ def init_command(demo):
     """Create the instance folder, its secret key and the app database (migrations)."""
     from flask_migrate import upgrade
 
-    from .setup import configure_rate_limit_storage, create_demo_users
+    from .extensions import db
+    from .users import configure_rate_limit_storage, create_demo_users
 
     upgrade()
     click.echo(f"Instance ready at {current_app.instance_path}")
@@ -48,6 +49,7 @@ def init_command(demo):
     click.echo(configure_rate_limit_storage(current_app))
     if demo:
         created = create_demo_users()
+        db.session.commit()
         if created:
             click.echo("Demo users (passwords are shown only now; change them after signing in):")
             for email, role, password in created:
@@ -75,13 +77,15 @@ def _safe_url(url: str) -> str:
 @with_appcontext
 def create_user_command(email, name, role):
     """Create a user; the password is asked for, or read from standard input if piped."""
-    from .setup import UserError, create_user
+    from .extensions import db
+    from .users import UserError, add_user
 
     password = _read_password("Password")
     try:
-        user = create_user(email, name, role, password)
+        user = add_user(email, name, role, password, via="cli")
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(f"Created {user.role} {user.email}")
 
 
@@ -90,14 +94,16 @@ def create_user_command(email, name, role):
 @with_appcontext
 def set_password_command(email):
     """Set a user's password (a lost one); asks twice, or reads standard input if piped."""
-    from .setup import UserError, find_user, set_user_password
+    from .extensions import db
+    from .users import UserError, find_user, set_user_password
 
     try:
-        find_user(email)  # say so before asking for a password
+        user = find_user(email)  # say so before asking for a password
         password = _read_password("New password")
-        user = set_user_password(email, password)
+        set_user_password(user, password, via="cli")
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(
         f"Password set for {user.email}; every browser they were signed in on is signed out."
     )
@@ -119,7 +125,7 @@ def _read_password(label: str) -> str:
 @with_appcontext
 def backup_command(output):
     """Back up the app database (SQLite online backup, or pg_dump for PostgreSQL)."""
-    from .setup import BackupError, backup
+    from .users import BackupError, backup
 
     folder = output or Path(current_app.instance_path) / "backups"
     try:
@@ -293,13 +299,14 @@ def coverage_command(loops, fmt):
     """Check the bank has enough questions to run every loop template N times without
     repeating one; exit 1 if a template falls short, 2 if there is no bank."""
     from .analytics.coverage import capacity, coverage
-    from .bank import reader as bank
+    from .bank.reader import BankUnavailable
+    from .extensions import bank
 
     try:
         templates = bank.loop_templates()
         report = coverage(bank.bank_questions(), templates, loops)
         titles = bank.competency_titles()
-    except bank.BankUnavailable:
+    except BankUnavailable:
         message = "The question bank is not built yet: run `interviewkit load` first."
         if fmt == "json":
             click.echo(json.dumps({"error": "no_bank", "message": message}))

@@ -287,7 +287,7 @@ def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
     from interviewkit.extensions import db
     from interviewkit.loops.service import create_loop
     from interviewkit.models import Candidate
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with app.app_context(), app.test_request_context():
         lead = create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
@@ -375,7 +375,7 @@ def add_scored_panel(app, decision=None, cards=(), level="mid", role="Back-end e
         User,
         utcnow,
     )
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with app.app_context():
         n = next(_seq)
@@ -436,7 +436,7 @@ def seed_one_user_per_role(app, roles=("interviewer", "hiring_lead", "admin")):
     from interviewkit.extensions import db
     from interviewkit.loops.service import create_loop
     from interviewkit.models import Candidate, User
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with app.app_context():
         for role in roles:
@@ -504,7 +504,7 @@ USERS = {
 @pytest.fixture
 def users(app):
     """Create one user per role (and a second interviewer); return role -> email."""
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with app.app_context():
         for role, (email, name) in USERS.items():

@@ -25,7 +25,7 @@ def _mode(path) -> int:
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing-0644"])
 def test_instance_folder_and_sqlite_files_are_private(tmp_path, existing):
     # Regression: interviewkit.db and its -wal and -shm files were created 0644.
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     instance = tmp_path / "instance"
     instance.mkdir(mode=0o755)

@@ -216,7 +216,7 @@ def test_a_sign_in_expires_after_a_working_day(app, client, auth, users):
 
 
 def _limited_app(tmp_path, database_url, limit="3 per minute"):
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     app = make_app(tmp_path / "limits", database_url, LOGIN_RATE_LIMIT=limit)
     with app.app_context():
@@ -316,13 +316,14 @@ def test_a_known_browser_is_limited_too(tmp_path, database_url):
 
 
 def test_a_password_change_ends_a_browsers_standing(tmp_path, database_url):
-    from interviewkit.setup import set_user_password
+    from interviewkit.users import find_user, set_user_password
 
     app = _limited_app(tmp_path, database_url)
     thief = _client(app, "203.0.113.5")
     assert AuthActions(thief).login("ivan@example.com").status_code == 302
     with app.app_context():
-        set_user_password("ivan@example.com", "a brand new passphrase")
+        set_user_password(find_user("ivan@example.com"), "a brand new passphrase")
+        db.session.commit()
     # The thief's browser is new to the account again: it shares the account's limit.
     _fail(_client(app, "198.51.100.1"), "ivan@example.com", times=3)
     assert _fail(thief, "ivan@example.com") == {429}

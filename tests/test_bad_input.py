@@ -16,7 +16,7 @@ from test_kit import item, save, signed_in, world  # noqa: F401
 
 from interviewkit.extensions import db
 from interviewkit.models import Candidate, LoopSession
-from interviewkit.setup import create_user
+from interviewkit.users import create_user
 
 HUGE = "999999999999999999999999999999"
 

@@ -26,7 +26,7 @@ def signed_in(bank_app, users_in):
 def users_in(bank_app):
     from conftest import PASSWORD
 
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with bank_app.app_context():
         create_user("ivan@example.com", "Ivan", "interviewer", PASSWORD)

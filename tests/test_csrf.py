@@ -12,7 +12,7 @@ from conftest import PASSWORD, make_app
 def csrf_app(tmp_path, database_url, users):
     app = make_app(tmp_path / "csrf", database_url, WTF_CSRF_ENABLED=True)
     # the `users` fixture wrote to the other app's database: create them here too
-    from interviewkit.setup import create_user
+    from interviewkit.users import create_user
 
     with app.app_context():
         create_user("admin@example.com", "Ada Admin", "admin", PASSWORD)

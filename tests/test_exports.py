@@ -23,7 +23,7 @@ def exports_app(tmp_path, database_url, real_bank):
     app = app_with_bank(tmp_path, database_url, real_bank)
     ids = seed_two_interviewer_loop(app)
     with app.app_context():
-        from interviewkit.setup import create_user
+        from interviewkit.users import create_user
 
         create_user("lead2@example.com", "Second Lead", "hiring_lead", PASSWORD)
         create_user("outsider@example.com", "Otto Outsider", "interviewer", PASSWORD)

@@ -11,7 +11,7 @@ from conftest import PASSWORD, PROJECT, app_with_bank
 from interviewkit.bank.writer import load
 from interviewkit.extensions import db
 from interviewkit.models import Candidate, Loop, LoopQuestion, LoopSession
-from interviewkit.setup import create_user
+from interviewkit.users import create_user
 
 
 @pytest.fixture

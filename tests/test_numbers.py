@@ -16,7 +16,7 @@ from interviewkit.analytics import stats
 def app(tmp_path, database_url):
     app = make_app(tmp_path, database_url)
     with app.app_context():
-        from interviewkit.setup import create_user
+        from interviewkit.users import create_user
 
         create_user("lead@example.com", "Lee Lead", "hiring_lead", PASSWORD)
     return app
@@ -163,7 +163,7 @@ def test_numbers_pages_work_on_an_empty_database_and_are_for_leads_only(app, pat
     client = app.test_client()
     assert client.get(path).status_code == 302  # anonymous: sign in first
     with app.app_context():
-        from interviewkit.setup import create_user
+        from interviewkit.users import create_user
 
         create_user("i@example.com", "Ivy", "interviewer", PASSWORD)
     AuthActions(client).login("i@example.com")

@@ -1,7 +1,6 @@
 """User management forms."""
 
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,9 +13,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..auth.forms import MIN_PASSWORD
-from ..extensions import db
 from ..models import Role, User
 from ..text import SingleLine
+from ..users import MAX_PASSWORD, UserError, check_email
 
 ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 
@@ -33,7 +32,7 @@ class UserForm(FlaskForm):
         "Password",
         validators=[
             Optional(),
-            Length(min=MIN_PASSWORD, max=1024, message="Use at least 12 characters."),
+            Length(min=MIN_PASSWORD, max=MAX_PASSWORD, message="Use at least 12 characters."),
         ],
     )
     submit = SubmitField("Save")
@@ -43,11 +42,16 @@ class UserForm(FlaskForm):
         self.user = user
 
     def validate_email(self, field):
-        """Refuse an email another user already has."""
+        """Refuse an email another user already has (the users service's check)."""
         if field.errors:
             return  # e.g. a control character, which PostgreSQL would refuse to compare
-        existing = db.session.execute(
-            select(User).where(func.lower(User.email) == field.data.strip().lower())
-        ).scalar_one_or_none()
-        if existing is not None and existing is not self.user:
-            raise ValidationError("Another user already has this email.")
+        try:
+            check_email(field.data, self.user)
+        except UserError as exc:
+            raise ValidationError(sentence(exc)) from None
+
+
+def sentence(error: UserError) -> str:
+    """Return a users service message as a sentence to show beside a form field."""
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -6,14 +6,14 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.reset import has_password, link_hours, make_link_token, unusable_password_hash
+from ..auth.reset import has_password, link_hours, make_link_token
 from ..extensions import db
 from ..mail import MailError, mail_configured, send_mail
 from ..models import Role, User, audit
-from ..passwords import hash_password
-from ..security import revoke_all, roles_required
+from ..security import roles_required
+from ..users import UserError, add_user, update_user
 from . import bp
-from .forms import UserForm
+from .forms import UserForm, sentence
 
 
 @bp.get("/users")
@@ -30,19 +30,20 @@ def new_user():
     """Create a user."""
     form = UserForm()
     if form.validate_on_submit():
-        password = form.password.data
-        user = User(
-            name=form.name.data.strip(),
-            email=form.email.data.strip().lower(),
-            role=form.role.data,
-            active=form.active.data,
-            # No password typed: none is set (not the hash of ""); the admin gets a link.
-            password_hash=hash_password(password) if password else unusable_password_hash(),
-        )
-        db.session.add(user)
-        db.session.flush()
-        how = "set" if password else "link"
-        audit(current_user, "user_created", user, role=user.role, password=how)
+        password = form.password.data or None  # none typed: the admin gets a link instead
+        try:
+            user = add_user(
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                password,
+                actor=current_user,
+                via="admin",
+                active=form.active.data,
+            )
+        except UserError as exc:
+            _show(form, exc)
+            return _form_page(form, None)
         db.session.commit()
         if not password and user.active:
             return _link_page(user, created=True)
@@ -59,29 +60,20 @@ def edit_user(user_id: int):
     user = db.get_or_404(User, user_id, description="No user with that id.")
     form = UserForm(obj=user, user=user)
     if form.validate_on_submit():
-        if user.id == current_user.id and (
-            not form.active.data or form.role.data != Role.ADMIN.value
-        ):
-            form.role.errors.append("You cannot remove your own admin role or disable yourself.")
+        try:
+            update_user(
+                user,
+                actor=current_user,
+                via="admin",
+                name=form.name.data,
+                email=form.email.data,
+                role=form.role.data,
+                active=form.active.data,
+                password=form.password.data or None,  # empty: keep the password
+            )
+        except UserError as exc:
+            _show(form, exc)
             return _form_page(form, user), 400
-        changes = {}
-        for field in ("name", "role", "active"):
-            new = getattr(form, field).data
-            new = new.strip() if isinstance(new, str) else new
-            if getattr(user, field) != new:
-                changes[field] = [getattr(user, field), new]
-                setattr(user, field, new)
-        email = form.email.data.strip().lower()
-        if user.email != email:
-            changes["email"] = [user.email, email]
-            user.email = email
-        if form.password.data:
-            user.password_hash = hash_password(form.password.data)
-            changes["password"] = "reset"  # noqa: S105 - an audit note, not a secret
-        if "password" in changes or changes.get("active") == [True, False]:
-            revoke_all(user)  # a reset password or a disabled account ends every session
-        if changes:
-            audit(current_user, "user_updated", user, **changes)
         db.session.commit()
         flash(f"Saved {user.name}.", "info")
         return redirect(url_for("admin.users"))
@@ -99,6 +91,12 @@ def set_password_link(user_id: int):
     audit(current_user, "set_password_link_issued", user)
     db.session.commit()
     return _link_page(user, created=False)
+
+
+def _show(form: UserForm, error: UserError) -> None:
+    """Show a users service refusal beside the field it is about."""
+    field = getattr(form, error.field or "role", form.role)
+    field.errors = [*field.errors, sentence(error)]
 
 
 def _form_page(form: UserForm, user: User | None) -> str:
