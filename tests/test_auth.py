@@ -362,3 +362,38 @@ def test_two_apps_on_one_redis_keep_their_own_counters(tmp_path, database_url):
         RATELIMIT_KEY_PREFIX=f"ik-b-{uuid.uuid4().hex}",
     ).test_client()
     assert _fail(other, "a@example.com") == {401}
+
+
+# -- views own their commits (issue 10) -------------------------------------------------------
+
+
+@pytest.fixture
+def commits():
+    """Count the database commits made while the test runs."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    made = []
+
+    def count(session):
+        made.append(session)
+
+    event.listen(Session, "after_commit", count)
+    yield made
+    event.remove(Session, "after_commit", count)
+
+
+def test_a_sign_in_commits_once(client, users, commits):
+    # Regression: a sign-in committed its login session, then its audit entry separately.
+    response = client.post("/login", data={"email": users["interviewer"], "password": PASSWORD})
+    assert response.status_code == 302
+    assert len(commits) == 1
+
+
+def test_a_password_change_commits_once(client, auth, users, commits):
+    auth.login(users["interviewer"])
+    commits.clear()
+    new = "a brand new passphrase"
+    data = {"current": PASSWORD, "new": new, "confirm": new}
+    assert client.post("/account/password", data=data).status_code == 302
+    assert len(commits) == 1

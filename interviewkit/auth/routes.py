@@ -55,9 +55,8 @@ def login():
         )
         if user is not None and user.active and password_ok:
             session.clear()  # a fresh session: nothing from before sign-in survives it
-            start_session(user)
             audit(user, "login", user)
-            db.session.commit()
+            start_session(user)  # commits the login session and the audit entry at once
             target = request.args.get("next")
             response = redirect(target if is_safe_next(target) else url_for("main.index"))
             remember_device(response, user, buckets.device)
@@ -95,9 +94,8 @@ def change_password():
         else:
             user = db.session.get(User, current_user.id)
             set_password(user, form.new.data, user, via="account", action="password_changed")
-            db.session.commit()
             session.clear()
-            start_session(user)
+            start_session(user)  # commits the new password and the new login session at once
             flash("Password changed. Other browsers have been signed out.", "info")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
