@@ -8,7 +8,7 @@ How it runs:
 
 1. The shipped question bank is built once (`interviewkit.bank.writer.load`) into a
    temporary folder; its loop templates give the sessions and competencies of every loop
-   and its questions (with their real snapshots, `bankdb.snapshot`) fill the sessions.
+   and its questions (with their real snapshots, `BankReader.snapshot`) fill the sessions.
 2. A fresh app database (SQLite in WAL, or a throwaway PostgreSQL database
    `ik_bench_<random>`), migrated with the app's own migrations, gets a hiring lead and
    40 interviewers made with `create_user`, then `--candidates` candidates (default 2,000)
@@ -198,8 +198,8 @@ class Bank:
 def build_bank(folder: Path, seed: int) -> Bank:
     """Build the shipped bank into `folder` and read its templates and question snapshots."""
     from interviewkit import create_app
-    from interviewkit.bank import reader as bankdb
     from interviewkit.bank.writer import load
+    from interviewkit.extensions import bank as bankdb
 
     began = time.perf_counter()
     path = folder / "bank.db"

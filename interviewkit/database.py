@@ -14,7 +14,6 @@ import os
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 
 from .extensions import db, migrate
 from .instance import make_sqlite_private
@@ -33,14 +32,6 @@ def configure(app: Flask) -> None:
         app.instance_path, "interviewkit.db"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    # The bank is replaced by renaming a new file over it: a connection per use (no pool)
-    # always sees the current file, and mode=ro makes it read-only at the SQLite level.
-    app.config["SQLALCHEMY_BINDS"] = {
-        "bank": {
-            "url": f"sqlite:///file:{app.config['BANK_PATH']}?mode=ro&uri=true",
-            "poolclass": NullPool,
-        }
-    }
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     with app.app_context():

@@ -283,7 +283,7 @@ def app_with_bank(tmp_path, database_url, real_bank, **config):
 def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
     """Create a lead, Ivan and Iris, and a mid-level loop whose first two sessions the
     interviewers run; return the ids the tests need."""
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
     from interviewkit.extensions import db
     from interviewkit.loops.service import create_loop
     from interviewkit.models import Candidate
@@ -432,7 +432,7 @@ def add_scored_panel(app, decision=None, cards=(), level="mid", role="Back-end e
 def seed_one_user_per_role(app, roles=("interviewer", "hiring_lead", "admin")):
     """Create `<role>@example.com` per role, a mid candidate and a loop whose first session
     the interviewer runs; return the ids the route tests need."""
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
     from interviewkit.extensions import db
     from interviewkit.loops.service import create_loop
     from interviewkit.models import Candidate, User

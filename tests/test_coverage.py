@@ -201,7 +201,7 @@ def test_cli_too_many_loops_fails_and_says_which(bank_app):
 
 
 def test_cli_default_loops_matches_the_function(bank_app):
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
 
     with bank_app.app_context():
         report = coverage(bankdb.bank_questions(), bankdb.loop_templates())

@@ -61,9 +61,11 @@ def test_two_sqlite_writers_wait_for_each_other(sqlite_app):
 
 
 def test_the_apps_bank_bind_is_read_only(tmp_path, real_bank):
+    from interviewkit.extensions import bank
+
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", BANK_PATH=str(real_bank))
     with app.app_context():
-        engine = db.engines["bank"]
+        engine = bank.engine
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM questions")).scalar() > 100
         with pytest.raises(Exception, match="readonly"), engine.begin() as conn:

@@ -650,7 +650,7 @@ def _ivan_submits_with_notes_and_amends(app, ids):
 
 
 def _titles(app, ids):
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
 
     with app.app_context():
         session = db.session.get(LoopSession, ids["ivan_session"])

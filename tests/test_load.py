@@ -283,15 +283,16 @@ def test_the_reader_refuses_a_bank_of_another_layout_and_says_what_to_run(
     assert health.status_code == 503
     assert "run `interviewkit load`" in health.json["detail"]
     assert "bank layout 5-py3.11" in health.json["detail"]
-    from interviewkit.bank.reader import BankUnavailable, search
+    from interviewkit.bank.reader import BankUnavailable
+    from interviewkit.extensions import bank as reader
 
     with app.app_context(), pytest.raises(BankUnavailable, match="interviewkit load"):
-        search("event loop")
+        reader.search("event loop")
     rebuilt = load([content_root], app.config["BANK_PATH"])
     assert rebuilt.written and rebuilt.unchanged == 0  # the writer rebuilt it from scratch
     assert client.get("/healthz").status_code == 200
     with app.app_context():
-        assert search("event loop")
+        assert reader.search("event loop")
 
 
 def test_a_question_record_survives_the_trip_through_its_row(tmp_path, content_root):

@@ -230,19 +230,19 @@ def test_question_from_another_loop_is_404(lead, lead_app):
 
 
 def test_a_failure_while_assembling_writes_nothing(lead, lead_app, monkeypatch):
-    from interviewkit.bank import reader as bank_module
+    from interviewkit.bank.reader import BankReader
 
     candidate_id = new_candidate(lead)
     calls = {"n": 0}
-    real = bank_module.snapshot
+    real = BankReader.snapshot
 
-    def flaky(question_id, *args):
+    def flaky(self, question_id, *args):
         calls["n"] += 1
         if calls["n"] == 5:  # fail part-way through placing the questions
             raise RuntimeError("disk went away")
-        return real(question_id, *args)
+        return real(self, question_id, *args)
 
-    monkeypatch.setattr(bank_module, "snapshot", flaky)
+    monkeypatch.setattr(BankReader, "snapshot", flaky)
     with pytest.raises(RuntimeError):
         lead.post(f"/candidates/{candidate_id}/loops/new", data={"template": "backend-senior"})
     with lead_app.app_context():

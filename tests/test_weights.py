@@ -242,7 +242,7 @@ def bank_app(tmp_path, real_bank):
 
 
 def test_bankdb_returns_weights_as_a_dict(bank_app):
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
 
     with bank_app.app_context():
         templates = {t["id"]: t for t in bankdb.loop_templates()}
@@ -260,7 +260,7 @@ def test_bankdb_returns_weights_as_a_dict(bank_app):
 
 
 def test_bankdb_fills_in_weights_for_a_bank_without_the_column(bank_app):
-    from interviewkit.bank import reader as bankdb
+    from interviewkit.extensions import bank as bankdb
 
     with sqlite3.connect(bank_app.config["BANK_PATH"]) as conn:
         conn.execute("ALTER TABLE loop_templates DROP COLUMN weights")

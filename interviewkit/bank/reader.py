@@ -3,6 +3,9 @@
 The bank is a separate SQLite file built by `interviewkit load` (`bank.writer`); nothing
 here writes to it and nothing joins it with the app database. Before the first read of
 each bank file the reader checks its layout version (`schema.check_version`).
+
+No Flask here: the app keeps one `BankReader` per bank path and hands it to views as
+`extensions.bank`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
-from ..extensions import db
 from .records import SNAPSHOT_FIELDS, BankQuestion, QuestionRecord
 from .schema import BankMismatch, check_version, decode, read_meta
 
@@ -48,41 +50,6 @@ class Hit:
 
 
 NOT_BUILT = "The question bank is not built yet: run `interviewkit load` to build it."
-
-
-def _rows(sql: str, **params):
-    _check_bank(Path(current_app.config["BANK_PATH"]))
-    try:
-        with db.engines["bank"].connect() as conn:
-            return conn.execute(text(sql), params).mappings().all()
-    except OperationalError as exc:
-        raise BankUnavailable(NOT_BUILT) from exc
-
-
-def _check_bank(path: Path) -> None:
-    """Raise BankUnavailable unless `path` is a bank of the layout this version reads.
-
-    Checked once per bank file (a load replaces the file, so a new inode or mtime is a new
-    bank), not on every query.
-    """
-    try:
-        stat = os.stat(path)
-    except OSError:
-        raise BankUnavailable(NOT_BUILT) from None
-    checked = current_app.extensions.setdefault("interviewkit.bank_checked", {})
-    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    if checked.get(str(path)) == key:
-        return
-    opened = read_meta(path)
-    if opened is None:
-        raise BankUnavailable(NOT_BUILT)
-    meta, conn = opened
-    conn.close()
-    try:
-        check_version(meta, path)
-    except BankMismatch as exc:
-        raise BankUnavailable(str(exc)) from exc
-    checked[str(path)] = key
 
 
 def bank_info(bank_path) -> dict | None:
@@ -116,99 +83,6 @@ def _snippet(raw: str | None) -> Markup:
     return Markup(str(html).replace(_HIT_START, "<mark>").replace(_HIT_END, "</mark>"))  # noqa: S704
 
 
-def search(
-    query: str = "",
-    *,
-    competency: str = "",
-    level: str = "",
-    kind: str = "",
-    tag: str = "",
-    limit: int = 50,
-) -> list[Hit]:
-    """Return questions matching the words and filters, best match first."""
-    where, params = ["q.retired = 0"], {"limit": limit}
-    if competency:
-        where.append(
-            "q.id IN (SELECT question_id FROM question_competencies WHERE competency = :c)"
-        )
-        params["c"] = competency
-    if level:
-        where.append("q.id IN (SELECT question_id FROM question_levels WHERE level = :l)")
-        params["l"] = level
-    if tag:
-        where.append("q.id IN (SELECT question_id FROM question_tags WHERE tag = :t)")
-        params["t"] = tag
-    if kind:
-        where.append("q.kind = :k")
-        params["k"] = kind
-    match = fts_query(query)
-    if match:
-        params["m"] = match
-        # Only fixed SQL fragments are joined here; every value is a bound parameter.
-        sql = (
-            "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
-            f"snippet(questions_fts, -1, '{_HIT_START}', '{_HIT_END}', ' … ', 14) AS snip "
-            "FROM questions_fts JOIN questions q ON q.rowid = questions_fts.rowid "
-            f"WHERE questions_fts MATCH :m AND {' AND '.join(where)} "
-            "ORDER BY bm25(questions_fts, 10.0, 3.0, 1.0, 2.0) LIMIT :limit"
-        )
-    else:
-        # Only fixed SQL fragments are joined here; every value is a bound parameter.
-        sql = (
-            "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
-            "substr(q.prompt, 1, 180) AS snip FROM questions q "
-            f"WHERE {' AND '.join(where)} ORDER BY q.topic, q.title LIMIT :limit"
-        )
-    return [
-        Hit(
-            r["id"],
-            r["title"],
-            r["kind"],
-            r["topic"],
-            r["minutes"],
-            json.loads(r["levels"]),
-            json.loads(r["competencies"]),
-            _snippet(r["snip"]),
-        )
-        for r in _rows(sql, **params)
-    ]
-
-
-def facets() -> dict[str, list]:
-    """Return the values the filters offer: competencies, levels, kinds, tags, topics."""
-    return {
-        "competencies": _rows("SELECT id, title FROM competencies ORDER BY title"),
-        "kinds": [r["kind"] for r in _rows("SELECT DISTINCT kind FROM questions ORDER BY kind")],
-        "tags": [r["tag"] for r in _rows("SELECT DISTINCT tag FROM question_tags ORDER BY tag")],
-    }
-
-
-def get_question(question_id: str) -> QuestionRecord | None:
-    """Return one question with its rendered sections, or None."""
-    rows = _rows("SELECT * FROM questions WHERE id = :id", id=question_id)
-    return decode(rows[0]) if rows else None
-
-
-def competency_titles(missing_ok: bool = False) -> dict[str, str]:
-    """Return competency id -> title (empty without a bank if `missing_ok`)."""
-    try:
-        return {r["id"]: r["title"] for r in _rows("SELECT id, title FROM competencies")}
-    except BankUnavailable:
-        if missing_ok:
-            return {}
-        raise
-
-
-def loop_templates() -> list[dict]:
-    """Return every loop template with its sessions and its competency weights.
-
-    `weights` maps every competency the sessions ask for to its weight on the debrief
-    (1 unless the template's `weights:` says otherwise).
-    """
-    rows = _rows("SELECT * FROM loop_templates ORDER BY level, title")
-    return [_loop_template(dict(r)) for r in rows]
-
-
 def _loop_template(row: dict) -> dict:
     row["sessions"] = json.loads(row["sessions"])
     if row.get("weights"):
@@ -219,38 +93,174 @@ def _loop_template(row: dict) -> dict:
     return row
 
 
-def loop_template(template_id: str) -> dict | None:
-    """Return one loop template, or None."""
-    return next((t for t in loop_templates() if t["id"] == template_id), None)
+class BankReader:
+    """Read one bank file (read-only); every method raises BankUnavailable if it cannot.
 
+    A connection per use (no pool), so a load that renames a new file over the bank is
+    seen by the next read; `mode=ro` makes the file read-only at the SQLite level.
+    """
 
-def bank_questions() -> list[BankQuestion]:
-    """Return every question as the loop assembler sees it."""
-    rows = _rows("SELECT id, title, minutes, competencies, levels, retired FROM questions")
-    return [
-        BankQuestion(
-            r["id"],
-            r["title"],
-            r["minutes"],
-            tuple(json.loads(r["competencies"])),
-            tuple(json.loads(r["levels"])),
-            bool(r["retired"]),
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self.engine = create_engine(
+            f"sqlite:///file:{self.path}?mode=ro&uri=true", poolclass=NullPool
         )
-        for r in rows
-    ]
+        self._checked: tuple | None = None  # (inode, mtime, size) of the file last checked
 
+    def _rows(self, sql: str, **params):
+        self._check_bank()
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text(sql), params).mappings().all()
+        except OperationalError as exc:
+            raise BankUnavailable(NOT_BUILT) from exc
 
-def build_id() -> str:
-    """Return the bank's build id."""
-    rows = _rows("SELECT value FROM meta WHERE key = 'build_id'")
-    return rows[0]["value"] if rows else ""
+    def _check_bank(self) -> None:
+        """Raise BankUnavailable unless the file is a bank of the layout this version reads.
 
+        Checked once per bank file (a load replaces the file, so a new inode, mtime or size
+        is a new bank), not on every query.
+        """
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            raise BankUnavailable(NOT_BUILT) from None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._checked == key:
+            return
+        opened = read_meta(self.path)
+        if opened is None:
+            raise BankUnavailable(NOT_BUILT)
+        meta, conn = opened
+        conn.close()
+        try:
+            check_version(meta, self.path)
+        except BankMismatch as exc:
+            raise BankUnavailable(str(exc)) from exc
+        self._checked = key
 
-def snapshot(question_id: str, bank_build: str | None = None) -> tuple[str, dict] | None:
-    """Return (content hash, the question as it will be asked), or None if it is not in the bank."""
-    q = get_question(question_id)
-    if q is None:
-        return None
-    kept = {name: getattr(q, name) for name in SNAPSHOT_FIELDS}
-    kept["bank_build"] = bank_build if bank_build is not None else build_id()
-    return q.content_hash, kept
+    def search(
+        self,
+        query: str = "",
+        *,
+        competency: str = "",
+        level: str = "",
+        kind: str = "",
+        tag: str = "",
+        limit: int = 50,
+    ) -> list[Hit]:
+        """Return questions matching the words and filters, best match first."""
+        where, params = ["q.retired = 0"], {"limit": limit}
+        if competency:
+            where.append(
+                "q.id IN (SELECT question_id FROM question_competencies WHERE competency = :c)"
+            )
+            params["c"] = competency
+        if level:
+            where.append("q.id IN (SELECT question_id FROM question_levels WHERE level = :l)")
+            params["l"] = level
+        if tag:
+            where.append("q.id IN (SELECT question_id FROM question_tags WHERE tag = :t)")
+            params["t"] = tag
+        if kind:
+            where.append("q.kind = :k")
+            params["k"] = kind
+        match = fts_query(query)
+        if match:
+            params["m"] = match
+            # Only fixed SQL fragments are joined here; every value is a bound parameter.
+            sql = (
+                "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
+                f"snippet(questions_fts, -1, '{_HIT_START}', '{_HIT_END}', ' … ', 14) AS snip "
+                "FROM questions_fts JOIN questions q ON q.rowid = questions_fts.rowid "
+                f"WHERE questions_fts MATCH :m AND {' AND '.join(where)} "
+                "ORDER BY bm25(questions_fts, 10.0, 3.0, 1.0, 2.0) LIMIT :limit"
+            )
+        else:
+            # Only fixed SQL fragments are joined here; every value is a bound parameter.
+            sql = (
+                "SELECT q.id, q.title, q.kind, q.topic, q.minutes, q.levels, q.competencies, "
+                "substr(q.prompt, 1, 180) AS snip FROM questions q "
+                f"WHERE {' AND '.join(where)} ORDER BY q.topic, q.title LIMIT :limit"
+            )
+        return [
+            Hit(
+                r["id"],
+                r["title"],
+                r["kind"],
+                r["topic"],
+                r["minutes"],
+                json.loads(r["levels"]),
+                json.loads(r["competencies"]),
+                _snippet(r["snip"]),
+            )
+            for r in self._rows(sql, **params)
+        ]
+
+    def facets(self) -> dict[str, list]:
+        """Return the values the filters offer: competencies, levels, kinds, tags, topics."""
+        return {
+            "competencies": self._rows("SELECT id, title FROM competencies ORDER BY title"),
+            "kinds": [
+                r["kind"] for r in self._rows("SELECT DISTINCT kind FROM questions ORDER BY kind")
+            ],
+            "tags": [
+                r["tag"] for r in self._rows("SELECT DISTINCT tag FROM question_tags ORDER BY tag")
+            ],
+        }
+
+    def get_question(self, question_id: str) -> QuestionRecord | None:
+        """Return one question with its rendered sections, or None."""
+        rows = self._rows("SELECT * FROM questions WHERE id = :id", id=question_id)
+        return decode(rows[0]) if rows else None
+
+    def competency_titles(self, missing_ok: bool = False) -> dict[str, str]:
+        """Return competency id -> title (empty without a bank if `missing_ok`)."""
+        try:
+            return {r["id"]: r["title"] for r in self._rows("SELECT id, title FROM competencies")}
+        except BankUnavailable:
+            if missing_ok:
+                return {}
+            raise
+
+    def loop_templates(self) -> list[dict]:
+        """Return every loop template with its sessions and its competency weights.
+
+        `weights` maps every competency the sessions ask for to its weight on the debrief
+        (1 unless the template's `weights:` says otherwise).
+        """
+        rows = self._rows("SELECT * FROM loop_templates ORDER BY level, title")
+        return [_loop_template(dict(r)) for r in rows]
+
+    def loop_template(self, template_id: str) -> dict | None:
+        """Return one loop template, or None."""
+        return next((t for t in self.loop_templates() if t["id"] == template_id), None)
+
+    def bank_questions(self) -> list[BankQuestion]:
+        """Return every question as the loop assembler sees it."""
+        rows = self._rows("SELECT id, title, minutes, competencies, levels, retired FROM questions")
+        return [
+            BankQuestion(
+                r["id"],
+                r["title"],
+                r["minutes"],
+                tuple(json.loads(r["competencies"])),
+                tuple(json.loads(r["levels"])),
+                bool(r["retired"]),
+            )
+            for r in rows
+        ]
+
+    def build_id(self) -> str:
+        """Return the bank's build id."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'build_id'")
+        return rows[0]["value"] if rows else ""
+
+    def snapshot(self, question_id: str, bank_build: str | None = None) -> tuple[str, dict] | None:
+        """Return (content hash, the question as it will be asked), or None if not in the bank."""
+        q = self.get_question(question_id)
+        if q is None:
+            return None
+        kept = {name: getattr(q, name) for name in SNAPSHOT_FIELDS}
+        kept["bank_build"] = bank_build if bank_build is not None else self.build_id()
+        return q.content_hash, kept

@@ -368,7 +368,7 @@ def _cross_check(conn, current, qids, parsed, full) -> list[Problem]:
         row = conn.execute("SELECT prompt FROM questions WHERE source_key = ?", (key,)).fetchone()
         return row[0] if row else ""
 
-    return [p for p in cross_check(entries, focus, prompt_of) if p.code.startswith("E")]
+    return [p for p in cross_check(entries, focus, prompt_of) if p.severity == "error"]
 
 
 def _write_catalog(db: sqlite_utils.Database, catalog) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from ..bank import reader as bank
+from ..extensions import bank
 from ..models import LEVELS
 from ..security import login_required
 from . import bp

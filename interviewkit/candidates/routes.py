@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..bank import reader as bank
-from ..extensions import db
+from ..extensions import bank, db
 from ..inputs import db_id
 from ..loops import service
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Role, User, audit

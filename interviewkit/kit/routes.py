@@ -7,8 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from ..bank import reader as bank
-from ..extensions import db
+from ..extensions import bank, db
 from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, Scorecard, audit
 from ..security import json_body, login_required
 from . import bp, service

@@ -10,9 +10,8 @@ import secrets
 
 from sqlalchemy import func, select
 
-from ..bank import reader as bank
 from ..bank.records import BankQuestion
-from ..extensions import db
+from ..extensions import bank, db
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
 from .assembly import SessionSpec, Violation, alternatives, assemble, check_session
 

@@ -9,8 +9,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from ..analytics import charts, coverage, queries, stats
-from ..bank import reader as bank
-from ..extensions import db
+from ..bank.reader import BankUnavailable
+from ..extensions import bank, db
 from ..kit import service as kit
 from ..models import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Candidate, Role, audit
 from ..security import login_required, roles_required
@@ -332,7 +332,7 @@ def coverage_page():
     """Show bank coverage: questions per competency and level against what loops need."""
     try:
         report = _coverage_report()
-    except bank.BankUnavailable:
+    except BankUnavailable:
         return render_template("browse/no_bank.html"), 503
     titles = bank.competency_titles()
     return render_template("review/coverage.html", report=report, titles=titles, levels=LEVELS)
@@ -344,7 +344,7 @@ def coverage_csv():
     """Download the coverage table and the gaps."""
     try:
         report = _coverage_report()
-    except bank.BankUnavailable:
+    except BankUnavailable:
         abort(503, description="The question bank is not built yet: run `interviewkit load`.")
     titles = bank.competency_titles()
     rows = [

@@ -17,8 +17,8 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import selectinload
 
 from ..analytics import debrief, queries
-from ..bank import reader as bank
-from ..extensions import db
+from ..bank.reader import BankUnavailable
+from ..extensions import bank, db
 from ..kit import service as kit
 from ..models import (
     DECISIONS,
@@ -154,7 +154,7 @@ def template_weights(candidate: Candidate) -> tuple[list[str], dict[str, float]]
             competencies.extend(s.competencies)
         try:
             template = bank.loop_template(loop.template_id) or {}
-        except bank.BankUnavailable:
+        except BankUnavailable:
             template = {}
         for comp, w in (template.get("weights") or {}).items():
             weights.setdefault(comp, float(w))
