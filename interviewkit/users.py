@@ -22,8 +22,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from .auth.forms import MIN_PASSWORD
-from .auth.reset import set_password, unusable_password_hash
+from .auth.reset import MAX_PASSWORD, MIN_PASSWORD, set_password, unusable_password_hash
 from .extensions import db
 from .instance import write_private
 from .models import Role, User, audit
@@ -39,7 +38,6 @@ DEMO_USERS = [
 ]
 MAX_NAME = 120
 MAX_EMAIL = 254
-MAX_PASSWORD = 1024
 
 
 class UserError(Exception):

@@ -12,10 +12,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..auth.forms import MIN_PASSWORD
+from ..auth.reset import MAX_PASSWORD, MIN_PASSWORD
 from ..models import Role, User
 from ..text import SingleLine
-from ..users import MAX_PASSWORD, UserError, check_email
+from ..users import UserError, check_email
 
 ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 

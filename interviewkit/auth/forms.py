@@ -5,8 +5,7 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..text import SingleLine
-
-MIN_PASSWORD = 12
+from .reset import MAX_PASSWORD, MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +23,7 @@ class NewPasswordForm(FlaskForm):
         "New password",
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD, max=1024, message="Use at least 12 characters."),
+            Length(min=MIN_PASSWORD, max=MAX_PASSWORD, message="Use at least 12 characters."),
         ],
     )
     confirm = PasswordField(

@@ -21,6 +21,8 @@ from ..passwords import hash_password
 from ..security import revoke_all
 
 LINK_SALT = "interviewkit set-password link"
+MIN_PASSWORD = 12  # characters; the same rule for every way a password is set
+MAX_PASSWORD = 1024
 # A hash that check_password_hash never matches: the account has no password yet.
 UNUSABLE_PREFIX = "!no-password$"
 
