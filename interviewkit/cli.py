@@ -40,7 +40,8 @@ def init_command(demo):
     from flask_migrate import upgrade
 
     from .extensions import db
-    from .users import configure_rate_limit_storage, create_demo_users
+    from .maintenance import configure_rate_limit_storage
+    from .users import create_demo_users
 
     upgrade()
     click.echo(f"Instance ready at {current_app.instance_path}")
@@ -125,7 +126,7 @@ def _read_password(label: str) -> str:
 @with_appcontext
 def backup_command(output):
     """Back up the app database (SQLite online backup, or pg_dump for PostgreSQL)."""
-    from .users import BackupError, backup
+    from .maintenance import BackupError, backup
 
     folder = output or Path(current_app.instance_path) / "backups"
     try:

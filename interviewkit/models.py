@@ -9,7 +9,7 @@ import enum
 import hashlib
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -109,6 +109,15 @@ class LoginSession(db.Model):
         return db.session.execute(
             select(cls).where(cls.token_hash == cls.hash_token(token), cls.revoked_at.is_(None))
         ).scalar_one_or_none()
+
+
+def revoke_login_sessions(user: User) -> None:
+    """Revoke every sign-in of a user (password change, account disabled); no commit."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 class Candidate(db.Model):

@@ -20,7 +20,6 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_url, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import update
 
 from .extensions import db, login_manager
 from .models import LoginSession, Role, User, utcnow
@@ -136,15 +135,6 @@ def end_session() -> None:
         login.revoked_at = utcnow()
         db.session.commit()
     logout_user()
-
-
-def revoke_all(user: User) -> None:
-    """Revoke every login session of a user (password change, account disabled)."""
-    db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
 
 
 def roles_required(*roles: Role):

@@ -16,9 +16,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
-from ..models import User, audit
+from ..models import User, audit, revoke_login_sessions
 from ..passwords import hash_password
-from ..security import revoke_all
 
 LINK_SALT = "interviewkit set-password link"
 MIN_PASSWORD = 12  # characters; the same rule for every way a password is set
@@ -82,5 +81,5 @@ def set_password(
 ) -> None:
     """Set a user's password, sign them out everywhere and audit it (the caller commits)."""
     user.password_hash = hash_password(password)
-    revoke_all(user)
+    revoke_login_sessions(user)
     audit(actor, action, user, via=via)
