@@ -84,6 +84,7 @@ from autosave import (  # noqa: E402 - the sibling benchmark's HTTP client and s
     error_message,
     find_csrf,
     free_port,
+    gunicorn_command,
     percentile,
     server_problems,
     snippet,
@@ -106,7 +107,6 @@ LEAD_EMAIL = "lead@example.com"
 PG_ADMIN_URL = os.environ.get(
     "INTERVIEWKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"  # method, path, status, microseconds in the worker
 
 # role, level, loop template (its sessions and competencies), share of the candidates.
 # Platform engineers run the back-end templates' sessions under their own role title.
@@ -695,28 +695,9 @@ def start_server(target: Target, bank: Bank, workers: int) -> tuple[subprocess.P
     """Start gunicorn on the app factory; return (process, port) once it answers."""
     port = free_port()
     log = target.folder / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        "python:interviewkit.gunicorn_conf",  # the settings `interviewkit serve` uses
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        str(SERVER_TIMEOUT),
-        "--graceful-timeout",
-        "10",
-        "--access-logfile",
-        str(target.folder / "access.log"),
-        "--access-logformat",
-        ACCESS_FORMAT,
-        "--error-logfile",
-        str(log),
-        f"interviewkit:create_app({target.config(bank)!r})",
-    ]
+    command = gunicorn_command(
+        port, workers, target.folder, target.config(bank), timeout=SERVER_TIMEOUT
+    )
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
     wait_until_up(process, port, lambda: log_text(log))
     return process, port

@@ -616,31 +616,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[str]]:
-    """Start gunicorn on the app factory; return (process, port, command) once it answers."""
-    port = free_port()
-    command = [
+def gunicorn_command(port: int, workers: int, folder: Path, config: dict, timeout: int = 60):
+    """Return the command that serves create_app(config) as `interviewkit serve` would.
+
+    The settings come from interviewkit.gunicorn_conf (timeouts, request-line limit, the
+    workers' gc.freeze); logs go to access.log and server.log in `folder`.
+    """
+    return [
         sys.executable,
         "-m",
         "gunicorn",
         "-c",
-        "python:interviewkit.gunicorn_conf",  # the settings `interviewkit serve` uses
+        "python:interviewkit.gunicorn_conf",
         "-w",
         str(workers),
         "-b",
         f"127.0.0.1:{port}",
         "--timeout",
-        "60",
-        "--graceful-timeout",
-        "10",
+        str(timeout),
         "--access-logfile",
-        str(tmp / "access.log"),
+        str(folder / "access.log"),
         "--access-logformat",
         ACCESS_FORMAT,
         "--error-logfile",
-        str(tmp / "server.log"),
-        f"interviewkit:create_app({server_config(tmp)!r})",
+        str(folder / "server.log"),
+        f"interviewkit:create_app({config!r})",
     ]
+
+
+def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[str]]:
+    """Start gunicorn on the app factory; return (process, port, command) once it answers."""
+    port = free_port()
+    command = gunicorn_command(port, workers, tmp, server_config(tmp))
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
     wait_until_up(process, port, lambda: server_log(tmp))
     return process, port, command
