@@ -30,6 +30,9 @@ How it runs:
    20) measured, one request at a time. Latency runs from sending the request to having
    read the whole response, connecting included. Every answer must be 200 and hold what
    the page is for (the debrief the candidate's name, a role export over 100 lines, ...).
+   The app remembers the calibration and question numbers until the data changes, so
+   `calibration-new` and `questions-new` time the same pages with one submitted
+   scorecard touched before each request (not timed): the first view after a change.
 5. `--profile PAGE` skips the server: it runs the page in this process through Flask's
    test client under cProfile, prints the top 25 functions by cumulative time and the
    SQL statements that took the most time.
@@ -69,7 +72,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -736,6 +739,7 @@ class Page:
 
     name: str
     path: str  # {candidate} is replaced by a random candidate id
+    after_change: bool = False  # change the data before each request (see `touch_data`)
 
     def url(self, rows: Rows, rng: random.Random) -> tuple[str, int | None]:
         """Return (path to request, candidate id or None)."""
@@ -750,10 +754,10 @@ class Page:
         if self.name == "debrief":
             if html.escape(rows.names[cid]) not in text or "matrix-h" not in text:
                 return f"the debrief of candidate {cid} lacks their name or the score matrix"
-        elif self.name == "calibration":
+        elif self.name.startswith("calibration"):
             if text.count("data-user=") < INTERVIEWERS:
                 return f"fewer than {INTERVIEWERS} interviewers in the table"
-        elif self.name == "questions":
+        elif self.name.startswith("questions"):
             if text.count("data-question=") < 50:
                 return "fewer than 50 question rows"
         elif self.name == "coverage":
@@ -779,7 +783,9 @@ PAGES = {
     for page in (
         Page("debrief", "/candidates/{candidate}/debrief"),
         Page("calibration", "/numbers/calibration"),
+        Page("calibration-new", "/numbers/calibration", after_change=True),
         Page("questions", "/numbers/questions"),
+        Page("questions-new", "/numbers/questions", after_change=True),
         Page("coverage", "/numbers/coverage"),
         Page("export-csv", f"/roles/export.csv?{EXPORT_QUERY}"),
         Page("export-json", f"/roles/export.json?{EXPORT_QUERY}"),
@@ -825,6 +831,34 @@ def server_times(access_log: Path, offset: int, path: str) -> list[float]:
     return times
 
 
+class DataToucher:
+    """Change what the numbers are computed from, as an amendment would, outside the server.
+
+    Each call moves one submitted scorecard's `updated_at` to now, through its own
+    connection (committed), which changes the app's data fingerprint.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+
+    def __call__(self) -> None:
+        from sqlalchemy import text
+
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE scorecards SET updated_at = :now WHERE id = "
+                    "(SELECT min(id) FROM scorecards WHERE status = 'submitted')"
+                ),
+                {"now": datetime.now(UTC).replace(tzinfo=None)},
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
 def time_page(
     client: Client,
     page: Page,
@@ -832,14 +866,29 @@ def time_page(
     args: argparse.Namespace,
     rng: random.Random,
     access_log: Path,
+    url: str = "",
 ) -> PageResult:
     """Request a page 2 times to warm up, then `--requests` times, one at a time.
 
     A page that takes longer than `--page-seconds` in all stops early, after at least
     MIN_REQUESTS measured requests (the table's n column says how many were made).
+    A page marked `after_change` has the data changed before each request (not timed),
+    so the app cannot answer from the numbers it remembers: its figures are the cost of
+    the first view after a scorecard is submitted or amended.
     """
     result = PageResult(page.name, [], [], [], [])
+    touch = DataToucher(url) if page.after_change else None
+    try:
+        return _time_page(client, page, rows, args, rng, access_log, result, touch)
+    finally:
+        if touch is not None:
+            touch.close()
+
+
+def _time_page(client, page, rows, args, rng, access_log, result, touch) -> PageResult:
     for _ in range(WARMUPS):
+        if touch is not None:
+            touch()
         path, _cid = page.url(rows, rng)
         try:
             status, body, _ = client.request("GET", path)
@@ -855,6 +904,8 @@ def time_page(
         spent = time.perf_counter() - began
         if index >= MIN_REQUESTS and spent > args.page_seconds:
             break
+        if touch is not None:
+            touch()
         path, cid = page.url(rows, rng)
         try:
             status, body, elapsed = client.request("GET", path)
@@ -916,7 +967,13 @@ def serve_and_time(
         results = []
         for name in args.pages:
             result = time_page(
-                client, PAGES[name], target.rows, args, rng, target.folder / "access.log"
+                client,
+                PAGES[name],
+                target.rows,
+                args,
+                rng,
+                target.folder / "access.log",
+                target.url,
             )
             results.append(result)
             print(f"  {row(result)}", flush=True)

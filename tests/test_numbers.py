@@ -219,3 +219,96 @@ def test_median_hours_to_submit_are_worked_out_by_hand(app):
     # sorted: 0.5, 1, 2, 3, 5.25, 26 -> median (2 + 3) / 2
     assert rows[who["Ana"]].median_hours == pytest.approx(2.5, abs=1e-4)
     assert rows[who["Cy"]].median_hours == pytest.approx(0.0, abs=1e-4)
+
+
+def test_the_numbers_follow_every_change_to_what_they_are_computed_from(app):
+    """The pages remember their numbers per worker, so each kind of change must show at once.
+
+    A new panel, an amendment, a decision, a change of decision and a deleted candidate
+    each change what calibration, agreement and question statistics say; the next call
+    after each must see it, while a draft's autosave must not make them recompute.
+    """
+    from sqlalchemy import event
+
+    from interviewkit.analytics import queries
+    from interviewkit.extensions import db
+    from interviewkit.kit import service as kit
+    from interviewkit.models import Candidate, Scorecard, User
+    from interviewkit.review.service import record_decision
+
+    seed_calibration(app)
+    who = ids_by_name(app)
+
+    def numbers():
+        rows = {c.user.id: c for c in queries.calibration()}
+        return (
+            {
+                w: (c.spread.n if c.spread else 0, c.match.n if c.match else 0)
+                for w, c in rows.items()
+            },
+            queries.offset_moments()[who["Ana"]][0],
+            queries.agreement()["x"][1:],
+            sum(sum(r.stats.distribution.values()) for r in queries.question_rows()),
+        )
+
+    with app.app_context():
+        before = numbers()
+        statements: list[str] = []
+        record = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert numbers() == before
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        # remembered: one fingerprint per call and the users' names, no aggregation again
+        assert not any("GROUP BY" in s.upper() for s in statements), statements
+
+    # a new panel: Ana gains a paired score and a scored unit appears
+    add_panel(app, None, [("Ana", {"x": 2}, "no", []), ("Ben", {"x": 2}, "no", [])])
+    with app.app_context():
+        after_panel = numbers()
+    assert after_panel[1] == before[1] + 1
+    assert after_panel[2][0] == before[2][0] + 1
+
+    # an amendment changes a score: Ana's offset sums move
+    with app.app_context():
+        ana = db.session.get(User, who["Ana"])
+        card = db.session.scalars(
+            db.select(Scorecard).filter_by(interviewer_id=who["Ana"]).order_by(Scorecard.id.desc())
+        ).first()
+        sums = queries.offset_moments()[who["Ana"]]
+        assert kit.amend(card, ana, "typo in the score", {"x": 4}, {}, None) == {}
+        candidate_id = card.session.loop.candidate_id
+        db.session.commit()
+        assert queries.offset_moments()[who["Ana"]][1] == pytest.approx(sums[1] + 2)
+
+    # a decision, then a change of it: the recommendation match counts follow
+    with app.app_context():
+        lead = db.session.scalar(db.select(User).filter_by(email="lead@example.com"))
+        candidate = db.session.get(Candidate, candidate_id)
+        decided = numbers()[0][who["Ana"]][1]
+        record_decision(candidate, lead, "no_hire", "Both panelists said no on design.")
+        db.session.commit()
+        assert numbers()[0][who["Ana"]][1] == decided + 1
+        share = {c.user.id: c.match for c in queries.calibration()}[who["Ana"]].mean
+        record_decision(candidate, lead, "hire", "Both panelists said no on design.", "re-read")
+        db.session.commit()
+        assert {c.user.id: c.match for c in queries.calibration()}[who["Ana"]].mean < share
+
+    # a deleted candidate takes their scores out of every number
+    with app.app_context():
+        db.session.delete(db.session.get(Candidate, candidate_id))
+        db.session.commit()
+        assert numbers()[1] == before[1]
+
+    # a draft's autosave does not change a counted scorecard: the fingerprint stays
+    with app.app_context():
+        version = queries.data_version()
+        draft = db.session.scalars(db.select(Scorecard).order_by(Scorecard.id)).first()
+        draft.status = "draft"
+        db.session.commit()
+        assert queries.data_version() != version  # a card leaving the count is a change
+        version = queries.data_version()
+        kit.save_text(draft, "general", "more notes", 0, "save-1")
+        db.session.commit()
+        assert queries.data_version() == version
