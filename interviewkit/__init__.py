@@ -67,11 +67,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
-    from . import cli, database, health, inputs, security
+    from . import cli, database, health, inputs, security, vocabulary
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .browse import bp as browse_bp
     from .candidates import bp as candidates_bp
+    from .content.schema import SECTIONS
     from .extensions import csrf, limiter
     from .kit import bp as kit_bp
     from .main import bp as main_bp
@@ -87,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp, review_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
+    app.jinja_env.globals.update(vocabulary.template_globals(), QUESTION_SECTIONS=SECTIONS)
     cli.init_app(app)
     return app
 

@@ -14,8 +14,9 @@ from .analytics.coverage import DEFAULT_LOOPS, MAX_LOOPS, MIN_LOOPS
 from .bank.writer import LoadError, load
 from .content.lint import lint
 from .content.problems import has_errors
-from .content.schema import KINDS, LEVELS
+from .content.schema import KINDS
 from .reminders import remind_command
+from .vocabulary import LEVELS, ROLES, Role
 
 
 def _roots() -> list[Path]:
@@ -70,8 +71,8 @@ def _safe_url(url: str) -> str:
 @click.option("--name", prompt=True, help="The person's name.")
 @click.option(
     "--role",
-    type=click.Choice(["admin", "hiring_lead", "interviewer"]),
-    default="interviewer",
+    type=click.Choice(ROLES),
+    default=Role.INTERVIEWER.value,
     show_default=True,
     help="What the user may do.",
 )

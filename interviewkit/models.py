@@ -5,7 +5,6 @@ SQLAlchemy 2.0 style, portable between SQLite and PostgreSQL (no dialect-only SQ
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from datetime import UTC, date, datetime
 
@@ -13,30 +12,22 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .vocabulary import (  # noqa: F401 - the vocabulary, importable beside the models
+    CANDIDATE_STATUSES,
+    DECISION_LABELS,
+    DECISIONS,
+    LEVELS,
+    RATINGS_LOCKED,
+    RECOMMENDATION_LABELS,
+    RECOMMENDATIONS,
+    CardStatus,
+    Role,
+)
 
 
 def utcnow() -> datetime:
     """Return the current UTC time, naive (stored the same way by SQLite and PostgreSQL)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Role(enum.StrEnum):
-    """What a user may do."""
-
-    ADMIN = "admin"
-    LEAD = "hiring_lead"
-    INTERVIEWER = "interviewer"
-
-    @property
-    def label(self) -> str:
-        """Return the role as shown to people."""
-        return {"admin": "Admin", "hiring_lead": "Hiring lead", "interviewer": "Interviewer"}[
-            self.value
-        ]
-
-
-LEVELS = ("junior", "mid", "senior", "staff")
-CANDIDATE_STATUSES = ("active", "on_hold", "hired", "rejected", "withdrawn")
 
 
 class User(db.Model):
@@ -271,14 +262,6 @@ def audit(actor: User | None, action: str, target, **detail) -> None:
 
 # -- the live interview kit and scorecards --------------------------------------------------
 
-RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
-RECOMMENDATION_LABELS = {
-    "strong_no": "Strong no",
-    "no": "No",
-    "yes": "Yes",
-    "strong_yes": "Strong yes",
-}
-
 
 class Scorecard(db.Model):
     """One interviewer's notes, scores and verdict for one session of a loop.
@@ -299,7 +282,7 @@ class Scorecard(db.Model):
     interviewer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=CardStatus.DRAFT.value)
     recommendation: Mapped[str | None] = mapped_column(String(20), default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -324,12 +307,12 @@ class Scorecard(db.Model):
     @property
     def ratings_locked(self) -> bool:
         """Return True once the ratings have been submitted."""
-        return self.status in ("ratings_submitted", "submitted")
+        return self.status in RATINGS_LOCKED
 
     @property
     def is_submitted(self) -> bool:
         """Return True once the whole scorecard (ratings and evidence) is submitted."""
-        return self.status == "submitted"
+        return self.status == CardStatus.SUBMITTED
 
     def text(self, key: str) -> str:
         """Return the current text of a slot ("" if never written)."""
@@ -434,9 +417,6 @@ class Amendment(db.Model):
 
 
 # -- the hiring lead's decision and reminders -----------------------------------------------
-
-DECISIONS = ("hire", "no_hire", "another_loop")
-DECISION_LABELS = {"hire": "Hire", "no_hire": "No hire", "another_loop": "Another loop"}
 
 
 class Decision(db.Model):

@@ -32,6 +32,7 @@ from .extensions import db
 from .kit.service import deadline, due_at, is_overdue
 from .mail import MailError, mail_configured, send_mail
 from .models import Candidate, Loop, LoopSession, ReminderSent, Scorecard, User, utcnow
+from .vocabulary import CardStatus
 
 
 class ReminderError(Exception):
@@ -102,7 +103,7 @@ def overdue(now: datetime | None = None) -> list[Overdue]:
             & (Scorecard.interviewer_id == LoopSession.interviewer_id),
         )
         .where(User.active.is_(True))
-        .where(or_(Scorecard.id.is_(None), Scorecard.status != "submitted"))
+        .where(or_(Scorecard.id.is_(None), Scorecard.status != CardStatus.SUBMITTED))
         .order_by(User.id, Loop.id, LoopSession.position)
     ).all()
     return [

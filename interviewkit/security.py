@@ -22,7 +22,8 @@ from flask_login import current_user, login_url, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db, login_manager
-from .models import LoginSession, Role, User, utcnow
+from .models import LoginSession, User, utcnow
+from .vocabulary import Role
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

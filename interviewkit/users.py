@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from .auth.reset import MAX_PASSWORD, MIN_PASSWORD, set_password, unusable_password_hash
 from .extensions import db
-from .models import Role, User, audit, revoke_login_sessions
+from .models import User, audit, revoke_login_sessions
 from .passwords import hash_password
 from .text import problem
+from .vocabulary import Role
 
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", Role.ADMIN),

@@ -18,6 +18,7 @@ DOMAIN = {
     "interviewkit.analytics.debrief",
 }
 WEB_ONLY = ("interviewkit.security", "interviewkit.inputs")
+VOCABULARY = "interviewkit.vocabulary"  # the shared words: every layer may use them
 
 
 def module_name(path: Path) -> str:
@@ -90,26 +91,54 @@ def test_the_rules_see_every_layer():
 @pytest.mark.parametrize("name", [m for m in MODULES if m.startswith("interviewkit.content")])
 def test_content_imports_nothing_of_ours_and_no_web_or_database(name):
     imported = MODULES[name]
-    assert {m for m in ours(imported) if not m.startswith("interviewkit.content")} == set()
+    allowed = ("interviewkit.content", VOCABULARY)
+    assert {m for m in ours(imported) if not within(m, allowed)} == set()
     assert libraries(imported) & (WEB_LIBRARIES | {"sqlalchemy"}) == set()
 
 
 @pytest.mark.parametrize("name", [m for m in MODULES if m.startswith("interviewkit.bank")])
 def test_the_bank_imports_only_content_and_no_flask(name):
     imported = MODULES[name]
-    allowed = ("interviewkit.bank", "interviewkit.content")
-    assert {m for m in ours(imported) if not m.startswith(allowed)} == set()
+    allowed = ("interviewkit.bank", "interviewkit.content", VOCABULARY)
+    assert {m for m in ours(imported) if not within(m, allowed)} == set()
     assert libraries(imported) & WEB_LIBRARIES == set()
 
 
 @pytest.mark.parametrize("name", sorted(DOMAIN))
 def test_domain_rules_are_plain_functions(name):
     imported = MODULES[name]
-    allowed = DOMAIN | {"interviewkit.bank.records"}
+    allowed = DOMAIN | {"interviewkit.bank.records", VOCABULARY}
     assert {
         m for m in ours(imported) if not within(m, allowed) and m != "interviewkit.analytics"
     } == set()
     assert libraries(imported) & (WEB_LIBRARIES | {"sqlalchemy"}) == set()
+
+
+def test_the_vocabulary_imports_nothing():
+    """Levels, roles, statuses: plain Python every layer can import without a cycle."""
+    assert ours(MODULES[VOCABULARY]) == set()
+    assert libraries(MODULES[VOCABULARY]) <= {"__future__", "enum"}
+
+
+def test_the_vocabulary_is_spelled_out_only_once():
+    """No module or template repeats a level list, a role or a scorecard status literal.
+
+    The values themselves are defined in interviewkit/vocabulary.py; everything else names
+    the members (CardStatus.SUBMITTED) so a misspelling fails at import, not in a query.
+    """
+    literals = re.compile(
+        r"""["'](?:ratings_submitted|hiring_lead)["']"""
+        r"""|\(\s*["']junior["'],\s*["']mid["']|\[\s*["']junior["'],\s*["']mid["']"""
+        r"""|status\s*[!=]=\s*["'](?:draft|submitted)["']"""
+    )
+    offenders = [
+        f"{p.relative_to(PACKAGE)}:{n}"
+        for p in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.html")]
+        if "migrations" not in p.parts and p.name != "vocabulary.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if literals.search(line)
+    ]
+    assert offenders == []
 
 
 @pytest.mark.parametrize("name", sorted(set(MODULES) - WEB_LAYER))

@@ -13,9 +13,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..auth.reset import MAX_PASSWORD, MIN_PASSWORD
-from ..models import Role, User
+from ..models import User
 from ..text import SingleLine
 from ..users import UserError, check_email
+from ..vocabulary import Role
 
 ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 

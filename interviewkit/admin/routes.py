@@ -9,9 +9,10 @@ from sqlalchemy import select
 from ..auth.reset import has_password, link_hours, make_link_token
 from ..extensions import db
 from ..mail import MailError, mail_configured, send_mail
-from ..models import Role, User, audit
+from ..models import User, audit
 from ..security import roles_required
 from ..users import UserError, add_user, update_user
+from ..vocabulary import Role
 from . import bp
 from .forms import UserForm, sentence
 

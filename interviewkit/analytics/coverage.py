@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..bank.records import BankQuestion
-from ..loops.assembly import LEVELS
+from ..vocabulary import LEVELS
 
 DEFAULT_LOOPS = 5
 MIN_LOOPS, MAX_LOOPS = 1, 100

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..vocabulary import RATINGS_LOCKED, Outcome
 from . import stats
 
 # Two submitted scores on one competency this far apart (or more) are flagged.
@@ -127,7 +128,7 @@ def build(
     `competencies` are those the candidate's loops ask for, in order; a competency that
     only a scorecard mentions is added after them. `weights` default to 1 each.
     """
-    cards = [c for c in cards if c.status in ("ratings_submitted", "submitted")]
+    cards = [c for c in cards if c.status in RATINGS_LOCKED]
     titles = titles or {}
     offsets = offsets or {}
     asked = list(dict.fromkeys(competencies))
@@ -188,8 +189,8 @@ def _disagreements(cards, cells, comps, titles) -> list[Flag]:
 
 def _split(cards) -> list[Flag]:
     side = {c.id: stats.RECOMMENDATION_SIDE.get(c.recommendation) for c in cards}
-    yes = [c for c in cards if side[c.id] == "hire"]
-    no = [c for c in cards if side[c.id] == "no_hire"]
+    yes = [c for c in cards if side[c.id] == Outcome.HIRE]
+    no = [c for c in cards if side[c.id] == Outcome.NO_HIRE]
     if not (yes and no):
         return []
     names = ", ".join(f"{c.interviewer} ({c.recommendation.replace('_', ' ')})" for c in yes + no)

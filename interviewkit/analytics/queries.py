@@ -28,11 +28,12 @@ from ..models import (
     Scorecard,
     User,
 )
+from ..vocabulary import DECIDED, RATINGS_LOCKED, CardStatus, Outcome
 from . import stats
 
 T = TypeVar("T")
 
-LOCKED = ("ratings_submitted", "submitted")
+LOCKED = RATINGS_LOCKED
 
 
 def data_version() -> tuple:
@@ -237,7 +238,7 @@ def _calibration_numbers() -> tuple[dict, dict, dict]:
     )
     match_rows = db.session.execute(
         select(cards.c.who, cards.c.rec, cards.c.outcome, func.count())
-        .where(cards.c.outcome.in_(("hire", "no_hire")))
+        .where(cards.c.outcome.in_(DECIDED))
         .group_by(cards.c.who, cards.c.rec, cards.c.outcome)
     )
     match_counts: dict[int, dict] = defaultdict(dict)
@@ -258,7 +259,7 @@ def _hours_to_submit() -> dict[int, list[float]]:
     rows = db.session.execute(
         select(Scorecard.interviewer_id, _hours_between(start, Scorecard.submitted_at))
         .join(LoopSession, Scorecard.session_id == LoopSession.id)
-        .where(Scorecard.status == "submitted", Scorecard.interviewer_id.is_not(None))
+        .where(Scorecard.status == CardStatus.SUBMITTED, Scorecard.interviewer_id.is_not(None))
     )
     out: dict[int, list[float]] = defaultdict(list)
     for who, hours in rows:
@@ -362,8 +363,8 @@ def _question_rows() -> list[QuestionRow]:
         for key in ((qid, chash), (qid, None)):
             scores, decisions = per_version[key]
             scores[score] += n
-            if score and outcome in ("hire", "no_hire"):
-                decisions[(score, outcome == "hire")] += n
+            if score and outcome in DECIDED:
+                decisions[(score, outcome == Outcome.HIRE)] += n
     names = titles()
     out: dict[str, QuestionRow] = {}
     for (qid, chash), (scores, decisions) in sorted(

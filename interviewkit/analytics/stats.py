@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..vocabulary import DECIDED, Outcome, Recommendation
+
 SCALE = (1, 2, 3, 4)
 
 MIN_PAIRS = 5  # calibration: fewest paired scores before an offset is shown
@@ -388,10 +390,10 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
 
 # Which side of the decision each recommendation stands on (the debrief, calibration).
 RECOMMENDATION_SIDE = {
-    "strong_yes": "hire",
-    "yes": "hire",
-    "no": "no_hire",
-    "strong_no": "no_hire",
+    Recommendation.STRONG_YES.value: Outcome.HIRE.value,
+    Recommendation.YES.value: Outcome.HIRE.value,
+    Recommendation.NO.value: Outcome.NO_HIRE.value,
+    Recommendation.STRONG_NO.value: Outcome.NO_HIRE.value,
 }
 
 
@@ -410,7 +412,7 @@ def recommendation_matches_from_counts(
     matched = n = 0
     for (recommendation, decision), count in counts.items():
         # Another loop decides nothing yet, and a missing side cannot match or miss.
-        if recommendation is None or decision not in ("hire", "no_hire"):
+        if recommendation is None or decision not in DECIDED:
             continue
         if recommendation not in RECOMMENDATION_SIDE:
             raise ValueError(f"unknown recommendation {recommendation!r}")

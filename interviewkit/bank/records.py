@@ -33,7 +33,7 @@ class QuestionRecord:
     content_hash: str
     prompt: str
     body: str  # the Markdown after the front matter
-    html: dict[str, str]  # section key -> rendered HTML (see content.render.SECTIONS)
+    html: dict[str, str]  # section key -> rendered HTML (content.schema.SECTIONS)
     exact: str  # similarity fingerprints of the prompt
     sketch: list[int]
     guide_text: str  # the scoring guide as plain text, for search

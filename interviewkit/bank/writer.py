@@ -86,7 +86,7 @@ def _process(f: ContentFile):
     question, problems = check_question(f, _worker_state["catalog"])
     row = None
     if question is not None:
-        record = question_record(question, f, _worker_state["renderer"].sections(question.body))
+        record = question_record(question, f, _worker_state["renderer"].question(question))
         row = encode(record)
     return f.key, (question.id if question else None), row, problems
 

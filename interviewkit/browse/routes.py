@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from ..extensions import bank
-from ..models import LEVELS
 from ..security import login_required
+from ..vocabulary import LEVELS
 from . import bp
 
 

@@ -25,8 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..models import CANDIDATE_STATUSES, LEVELS
 from ..text import SingleLine, TextRule
+from ..vocabulary import CANDIDATE_STATUSES, LEVELS
 
 MAX_LINKS = 10
 

@@ -18,8 +18,9 @@ from wtforms import SelectChoice
 from ..extensions import bank, db
 from ..inputs import db_id
 from ..loops import service
-from ..models import Candidate, Loop, LoopQuestion, LoopSession, Role, User, audit
+from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
 from ..security import roles_required
+from ..vocabulary import Role
 from . import bp
 from .forms import (
     AssignForm,

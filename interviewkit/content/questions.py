@@ -50,6 +50,26 @@ class Question:
     retired: bool = False
     line: int = 1
     extra: dict = field(default_factory=dict)
+    sections: dict[str, str] = field(default_factory=dict)  # key -> its Markdown, as written
+
+    def markdown_parts(self) -> list[tuple[tuple[str, ...], str]]:
+        """Return what to render, as (where in the HTML dict, Markdown), in section order.
+
+        Text sections are rendered whole; the scoring guide per anchor; the bar whole
+        (`bar_html`) and per level, inline. Sections the file leaves out are left out.
+        """
+        parts: list[tuple[tuple[str, ...], str]] = []
+        for section in SECTIONS.values():
+            key = section.key
+            if section.shape == "points":
+                parts += [((key, point), text) for point, text in self.guide.items()]
+            elif section.shape == "levels":
+                if key in self.sections:
+                    parts.append(((f"{key}_html",), self.sections[key]))
+                parts += [((key, level), text) for level, text in self.bar.items()]
+            elif key in self.sections:
+                parts.append(((key,), self.sections[key]))
+        return parts
 
 
 def list_items(text: str) -> list[str]:
@@ -112,6 +132,7 @@ def parse_question(
         notes=sections.get("notes", ""),
         body=src.body,
         retired=values.get("retired", False),
+        sections=sections,
     )
     return question, report.problems
 
@@ -272,7 +293,7 @@ def _check_sections(src: Source, report: Reporter) -> dict[str, str]:
                 "are " + ", ".join(s.capitalize() for s in SECTIONS),
             )
             continue
-        key = SECTIONS[name][0]
+        key = SECTIONS[name].key
         if key in found:
             report.error(
                 "E307",
@@ -289,8 +310,8 @@ def _check_sections(src: Source, report: Reporter) -> dict[str, str]:
             )
         found[key] = heading.text.strip()
         src.section_lines[key] = heading.line
-    for name, (key, required) in SECTIONS.items():
-        if required and key not in found:
+    for name, section in SECTIONS.items():
+        if section.required and section.key not in found:
             report.error(
                 "E301",
                 src.body_line,

@@ -8,9 +8,16 @@ and allows only http, https and mailto links.
 from __future__ import annotations
 
 import re
+import secrets
+from typing import TYPE_CHECKING
 
 import markdown
 import nh3
+
+from .schema import SECTIONS
+
+if TYPE_CHECKING:
+    from .questions import Question
 
 EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 ALLOWED_TAGS = {
@@ -62,11 +69,7 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
-_H2_RE = re.compile(r"<h2>(.*?)</h2>", re.S)
-_H3_RE = re.compile(r"<h3>(.*?)</h3>", re.S)
-_LI_LEVEL_RE = re.compile(
-    r"<li>\s*(?:<p>)?\s*<strong>([A-Za-z-]+)\s*:?\s*</strong>\s*:?\s*(.*?)</li>", re.S
-)
+_ONE_PARAGRAPH_RE = re.compile(r"\A<p>((?:(?!</?p>).)*)</p>\Z", re.S)
 
 
 class Renderer:
@@ -74,39 +77,50 @@ class Renderer:
 
     def __init__(self) -> None:
         self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+        # Splits the parts of one rendering; no file can guess it.
+        self._marker = f"<!--interviewkit-part-{secrets.token_hex(8)}-->"
 
     def html(self, text: str) -> str:
         """Return sanitised HTML for a Markdown text."""
         self._md.reset()
         return sanitise(self._md.convert(text))
 
-    def sections(self, body: str) -> dict:
-        """Render a question body once and split the HTML into its sections.
+    def parts(self, texts: list[str]) -> list[str]:
+        """Return the sanitised HTML of several Markdown texts, rendered in one pass.
 
-        Returns {"prompt": html, "probes": html, "guide": {"1": html, ...},
-        "bar": {"mid": html, ...}, "red_flags": html, "notes": html}.
+        Python-Markdown's cost is mostly per call, so the texts are joined with a marker
+        (a comment, kept as a raw HTML block) and the output is split on it. A text that
+        swallows a marker (an unclosed code fence) makes the count differ; then each is
+        rendered on its own, which also keeps one section's fence out of the next.
         """
-        full = self.html(body)
-        parts = _H2_RE.split(full)
-        out: dict = {"guide": {}, "bar": {}}
-        for i in range(1, len(parts) - 1, 2):
-            name, content = _text(parts[i]).lower(), parts[i + 1].strip()
-            if name == "scoring guide":
-                sub = _H3_RE.split(content)
-                for j in range(1, len(sub) - 1, 2):
-                    point = _text(sub[j]).split()[0] if _text(sub[j]) else ""
-                    out["guide"][point] = sub[j + 1].strip()
-            elif name == "bar by level":
-                out["bar_html"] = content
-                for level, text in _LI_LEVEL_RE.findall(content):
-                    out["bar"][level.lower()] = text.strip().removesuffix("</p>").strip()
+        if not texts:
+            return []
+        self._md.reset()
+        joined = f"\n\n{self._marker}\n\n".join(texts)
+        pieces = self._md.convert(joined).split(self._marker)
+        if len(pieces) != len(texts):
+            return [self.html(text) for text in texts]
+        return [sanitise(piece.strip()) for piece in pieces]
+
+    def question(self, question: Question) -> dict:
+        """Return a question's sections as HTML, from the parsed question itself.
+
+        {"prompt": html, "probes": html, "guide": {"1": html, ...}, "bar": {"mid": html,
+        ...}, "bar_html": html, "red_flags": html, "notes": html}: keys and shapes follow
+        `schema.SECTIONS`; a per-level bar is inline (no wrapping paragraph).
+        """
+        out: dict = {s.key: {} for s in SECTIONS.values() if s.shape != "text"}
+        plan = question.markdown_parts()
+        rendered = self.parts([text for _, text in plan])
+        for ((key, *sub), _), html in zip(plan, rendered, strict=True):
+            if not sub:
+                out[key] = html
+            elif key == "bar":
+                one = _ONE_PARAGRAPH_RE.match(html)
+                out[key][sub[0]] = one.group(1).strip() if one else html
             else:
-                out[name.replace(" ", "_")] = content
+                out[key][sub[0]] = html
         return out
-
-
-def _text(html: str) -> str:
-    return re.sub(r"<[^>]+>", "", html).strip()
 
 
 def sanitise(html: str) -> str:

@@ -1,8 +1,10 @@
 """The fixed vocabulary of the question format."""
 
 import re
+from typing import NamedTuple
 
-LEVELS = ("junior", "mid", "senior", "staff")
+from ..vocabulary import LEVELS  # noqa: F401 - part of the question format's vocabulary
+
 KINDS = ("conceptual", "design", "troubleshooting", "code-reading", "behavioural")
 MIN_MINUTES, MAX_MINUTES = 5, 60
 MAX_FILE_BYTES = 1024 * 1024
@@ -26,12 +28,38 @@ QUESTION_FIELDS = {
     "retired": (False, "bool"),
 }
 
-# Body sections of a question, in order: heading -> (key, required).
+
+class Section(NamedTuple):
+    """A body section of a question: how it is written, stored and shown.
+
+    shape: "text" is rendered whole; "points" is one anchor per `### <point>` (the
+    scoring guide); "levels" is one text per `- **<level>:**` item (the bar).
+    kit: the label of the collapsible block the interview kit shows it in (None: the kit
+    lays it out itself or leaves it out); kit_open: that block starts open.
+    """
+
+    key: str
+    required: bool
+    shape: str = "text"
+    css: str = ""
+    kit: str | None = None
+    kit_open: bool = False
+
+    @property
+    def title(self) -> str:
+        """Return the heading as written in a file and shown on the pages."""
+        return next(name for name, s in SECTIONS.items() if s.key == self.key).capitalize()
+
+
+# Body sections of a question, in order: heading (lower case) -> Section. The parser, the
+# renderer and both question templates (the bank's page, the kit) follow this table, so
+# a new text section is added here and nowhere else.
 SECTIONS = {
-    "prompt": ("prompt", True),
-    "probes": ("probes", True),
-    "scoring guide": ("guide", True),
-    "bar by level": ("bar", False),  # required when a question suits several levels
-    "red flags": ("red_flags", True),
-    "notes": ("notes", False),
+    "prompt": Section("prompt", True, css="prompt"),
+    "probes": Section("probes", True, kit="Follow-up probes", kit_open=True),
+    "scoring guide": Section("guide", True, shape="points", css="guide"),
+    # required when a question suits several levels (checked by the parser)
+    "bar by level": Section("bar", False, shape="levels"),
+    "red flags": Section("red_flags", True, kit="Red flags"),
+    "notes": Section("notes", False, kit="Notes for the interviewer"),
 }

@@ -8,8 +8,9 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import bank, db
-from ..models import RECOMMENDATION_LABELS, Candidate, LoopSession, Scorecard, audit
+from ..models import Candidate, LoopSession, Scorecard, audit
 from ..security import json_body, login_required
+from ..vocabulary import RECOMMENDATION_LABELS, CardStatus
 from . import bp, service
 
 
@@ -111,7 +112,7 @@ def scorecard(session_id: int):
                 card, scores, reasons, request.form.get("recommendation", "")
             )
             if not errors:
-                audit(current_user, "ratings_submitted", card)
+                audit(current_user, CardStatus.RATINGS_SUBMITTED.value, card)
                 db.session.commit()
                 flash("Ratings submitted and locked. Add the written evidence today.", "info")
                 return redirect(url_for("kit.scorecard", session_id=session.id))

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    RECOMMENDATIONS,
     Amendment,
     Candidate,
     CompetencyRating,
@@ -34,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..text import clean_note
+from ..vocabulary import RECOMMENDATIONS, CardStatus
 
 MAX_TEXT = 100_000  # characters in one note: far beyond any interview, small enough to store
 KEY_RE = re.compile(r"^(general|notes:\d{1,18}|evidence:[a-z0-9-]{1,80})$", re.ASCII)
@@ -260,7 +260,7 @@ def _apply_one(card: Scorecard, item) -> SaveResult:
 def kit_state(card: Scorecard | None) -> dict:
     """Return every saved text and score with its version, for the kit page."""
     if card is None:
-        return {"texts": {}, "scores": {}, "status": "draft"}
+        return {"texts": {}, "scores": {}, "status": CardStatus.DRAFT.value}
     return {
         "texts": {t.key: {"value": t.text, "version": t.version} for t in card.texts},
         "scores": {
@@ -322,7 +322,7 @@ def submit_ratings(
         for c in card.session.competencies
     ]
     card.recommendation = recommendation
-    card.status = "ratings_submitted"
+    card.status = CardStatus.RATINGS_SUBMITTED.value
     card.ratings_submitted_at = utcnow()
     return {}
 
@@ -345,7 +345,7 @@ def submit_evidence(card: Scorecard) -> dict[str, str]:
         return errors
     for rating in card.ratings:
         rating.evidence = card.text(f"evidence:{rating.competency}").strip()
-    card.status = "submitted"
+    card.status = CardStatus.SUBMITTED.value
     card.submitted_at = utcnow()
     return {}
 
@@ -398,7 +398,7 @@ def has_submitted_for(user: User, candidate: Candidate) -> bool:
             select(
                 exists().where(
                     Scorecard.interviewer_id == user.id,
-                    Scorecard.status == "submitted",
+                    Scorecard.status == CardStatus.SUBMITTED,
                     Scorecard.session_id == LoopSession.id,
                     LoopSession.loop_id == Loop.id,
                     Loop.candidate_id == candidate.id,
@@ -527,7 +527,7 @@ def due_at(session: LoopSession, card: Scorecard | None) -> datetime | None:
     """
     if card is not None and card.is_submitted:
         return None
-    if card is not None and card.status == "ratings_submitted":
+    if card is not None and card.status == CardStatus.RATINGS_SUBMITTED:
         clock = card.ratings_submitted_at
     else:
         clock = (card.started_at if card else None) or session.scheduled_at

@@ -32,8 +32,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..bank.records import BankQuestion
-
-LEVELS = ("junior", "mid", "senior", "staff")
+from ..vocabulary import LEVELS
 
 # The shortest question the bank allows: the reserve for introductions is cut rather than
 # leave a session too short for even one question.

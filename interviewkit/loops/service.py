@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..bank.records import BankQuestion
 from ..extensions import bank, db
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
+from ..vocabulary import CardStatus
 from .assembly import SessionSpec, Violation, alternatives, assemble, check_session
 
 
@@ -37,13 +38,13 @@ def sessions_with_feedback(loop: Loop) -> dict[int, Scorecard]:
     scored (started), or ratings were submitted. Such a session is frozen: its questions
     and interviewer never change, so nothing an interviewer wrote is lost or orphaned.
     """
-    rank = {"submitted": 2, "ratings_submitted": 1, "draft": 0}
+    rank = {CardStatus.SUBMITTED: 2, CardStatus.RATINGS_SUBMITTED: 1, CardStatus.DRAFT: 0}
     rows = db.session.execute(
         select(Scorecard)
         .join(LoopSession, Scorecard.session_id == LoopSession.id)
         .where(
             LoopSession.loop_id == loop.id,
-            (Scorecard.started_at.is_not(None)) | (Scorecard.status != "draft"),
+            (Scorecard.started_at.is_not(None)) | (Scorecard.status != CardStatus.DRAFT),
         )
     ).scalars()
     out: dict[int, Scorecard] = {}
@@ -58,8 +59,8 @@ def frozen_reason(card: Scorecard) -> str:
     """Return why a session with this scorecard cannot be edited, for the loop page."""
     who = card.interviewer.name if card.interviewer else "a removed user"
     state = {
-        "submitted": "submitted a scorecard",
-        "ratings_submitted": "submitted ratings",
+        CardStatus.SUBMITTED: "submitted a scorecard",
+        CardStatus.RATINGS_SUBMITTED: "submitted ratings",
     }.get(card.status, "started notes and scores")
     return f"{who} has {state} for this session, so its questions and interviewer are fixed."
 

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..models import DECISION_LABELS
 from ..text import TextRule
+from ..vocabulary import DECISION_LABELS
 
 MAX_RATIONALE = 10_000
 

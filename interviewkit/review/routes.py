@@ -12,8 +12,9 @@ from ..analytics import charts, coverage, queries, stats
 from ..bank.reader import BankUnavailable
 from ..extensions import bank, db
 from ..kit import service as kit
-from ..models import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Candidate, Role, audit
+from ..models import Candidate, audit
 from ..security import login_required, roles_required
+from ..vocabulary import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Role
 from . import bp, service
 from .forms import DecisionForm
 

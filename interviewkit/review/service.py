@@ -21,7 +21,6 @@ from ..bank.reader import BankUnavailable
 from ..extensions import bank, db
 from ..kit import service as kit
 from ..models import (
-    DECISIONS,
     Amendment,
     Candidate,
     CompetencyRating,
@@ -35,6 +34,7 @@ from ..models import (
     audit,
     utcnow,
 )
+from ..vocabulary import DECISIONS, CardStatus
 
 MIN_RATIONALE = 10  # characters: a decision says why, not just "ok"
 # Spreadsheet programs run a cell that starts with one of these as a formula.
@@ -356,7 +356,7 @@ def export_rows(viewer: User, candidates: list[Candidate], scope=None) -> list[t
                     rec or "",
                     comp,
                     "" if score is None else score,
-                    evidence if status == "submitted" else "",
+                    evidence if status == CardStatus.SUBMITTED else "",
                     _stamp(stamp),
                     *tail,
                 )
@@ -402,7 +402,7 @@ def export_json(viewer: User, candidates: list[Candidate], scope=None) -> list[d
             {
                 "competency": comp,
                 "score": score,
-                "evidence": evidence if status == "submitted" else None,
+                "evidence": evidence if status == CardStatus.SUBMITTED else None,
             }
         )
     questions: dict[int, list] = defaultdict(list)  # session id -> questions as asked
@@ -432,7 +432,7 @@ def export_json(viewer: User, candidates: list[Candidate], scope=None) -> list[d
         .join(Scorecard, KitScore.scorecard_id == Scorecard.id)
         .join(LoopSession, Scorecard.session_id == LoopSession.id)
         .join(Loop, LoopSession.loop_id == Loop.id)
-        .where(Scorecard.status == "submitted"),
+        .where(Scorecard.status == CardStatus.SUBMITTED),
         filters,
     ):
         scores[(card_id, lq_id)] = score
@@ -462,7 +462,7 @@ def export_json(viewer: User, candidates: list[Candidate], scope=None) -> list[d
                     {"id": qid, "title": title, "score": scores.get((card_id, lq_id))}
                     for lq_id, qid, title in questions.get(sid, [])
                 ]
-                if status == "submitted"
+                if status == CardStatus.SUBMITTED
                 else [],
                 "amendments": amendments.get(card_id, []),
             }
