@@ -115,7 +115,11 @@ def load_user(token: str) -> User | None:
 
 
 def start_session(user: User) -> None:
-    """Sign a user in on this browser with a fresh login session token."""
+    """Sign a user in on this browser with a fresh login session token.
+
+    Adds the login session to the database session; the view commits it together with
+    whatever else the request changed (the audit entry, a new password).
+    """
     token = secrets.token_urlsafe(32)
     db.session.add(
         LoginSession(
@@ -124,17 +128,16 @@ def start_session(user: User) -> None:
             user_agent=(request.user_agent.string or "")[:255],
         )
     )
-    db.session.commit()
+    db.session.flush()
     user.login_token = token
     login_user(user)
 
 
 def end_session() -> None:
-    """Sign out here: revoke this browser's login session so its cookie stops working."""
+    """Sign out here: revoke this browser's login session (the view commits it)."""
     login = g.get("login_session")
     if login is not None:
         login.revoked_at = utcnow()
-        db.session.commit()
     logout_user()
 
 

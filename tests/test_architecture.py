@@ -168,3 +168,23 @@ def test_the_four_sessions_keep_their_names():
         if re.search(r"=\s*db\.session\s*(#.*)?$", line)
     ]
     assert renamed == []
+
+
+def test_only_views_and_commands_commit():
+    """docs/architecture.md: services and helpers never commit; the view or command does.
+
+    Two documented exceptions: `users.create_user`, the one-call helper for scripts and
+    tests, and `reminders`, a cron job that commits each sent email's record on its own
+    so a crash never sends it twice.
+    """
+    allowed = {"interviewkit.users": 1, "interviewkit.reminders": 3}
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        views = name in WEB_LAYER and not within(name, WEB_ONLY)  # security helpers too
+        if "migrations" in path.parts or views:
+            continue
+        count = path.read_text(encoding="utf-8").count("db.session.commit()")
+        if count:
+            found[name] = count
+    assert found == allowed

@@ -397,3 +397,27 @@ def test_a_password_change_commits_once(client, auth, users, commits):
     data = {"current": PASSWORD, "new": new, "confirm": new}
     assert client.post("/account/password", data=data).status_code == 302
     assert len(commits) == 1
+
+
+def test_signing_in_and_out_commit_once_each(app, client, auth, users):
+    """The view owns the commit: the login session and its audit entry land together."""
+    from sqlalchemy import event
+
+    commits: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda conn: commits.append("commit")  # noqa: E731
+    event.listen(engine, "commit", record)
+    try:
+        assert auth.login(users["interviewer"]).status_code == 302
+        assert commits == ["commit"]
+        assert client.post("/logout").status_code == 302
+        assert commits == ["commit", "commit"]
+    finally:
+        event.remove(engine, "commit", record)
+    with app.app_context():
+        from interviewkit.models import AuditEvent, LoginSession
+
+        login = db.session.scalars(db.select(LoginSession)).one()
+        assert login.revoked_at is not None  # the sign-out's revocation was committed
+        assert db.session.scalars(db.select(AuditEvent).filter_by(action="login")).one()

@@ -56,7 +56,8 @@ def login():
         if user is not None and user.active and password_ok:
             session.clear()  # a fresh session: nothing from before sign-in survives it
             audit(user, "login", user)
-            start_session(user)  # commits the login session and the audit entry at once
+            start_session(user)
+            db.session.commit()  # the login session and the audit entry, at once
             target = request.args.get("next")
             response = redirect(target if is_safe_next(target) else url_for("main.index"))
             remember_device(response, user, buckets.device)
@@ -78,6 +79,7 @@ def _user_by_email(email: str) -> User | None:
 def logout():
     """Sign out and revoke this browser's session."""
     end_session()
+    db.session.commit()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -95,7 +97,8 @@ def change_password():
             user = db.session.get(User, current_user.id)
             set_password(user, form.new.data, user, via="account", action="password_changed")
             session.clear()
-            start_session(user)  # commits the new password and the new login session at once
+            start_session(user)
+            db.session.commit()  # the new password and the new login session, at once
             flash("Password changed. Other browsers have been signed out.", "info")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
