@@ -26,7 +26,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/interviewkit lint --strict
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 lint-content: install
 	$(BIN)/interviewkit lint

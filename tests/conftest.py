@@ -164,6 +164,24 @@ def pg_url():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pytest_sessionfinish(session):
+    """In an xdist worker, hand this worker's PostgreSQL status to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["ik_pg_status"] = dict(_pg_status)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the xdist controller, gather each worker's PostgreSQL status for the summary."""
+    status = getattr(node, "workeroutput", {}).get("ik_pg_status") or {}
+    if "skipped" in status:
+        _pg_status.setdefault("skipped", status["skipped"])
+    if "database" in status:
+        names = [n for n in (_pg_status.get("database"), status["database"]) if n]
+        _pg_status["database"] = ", ".join(names)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say which databases the app tests ran on."""
     if "skipped" in _pg_status:
@@ -175,7 +193,7 @@ def pytest_terminal_summary(terminalreporter):
     elif "database" in _pg_status:
         terminalreporter.write_line(
             "App tests ran on SQLite and on PostgreSQL "
-            f"(throwaway database {_pg_status['database']})."
+            f"(throwaway databases: {_pg_status['database']})."
         )
 
 
