@@ -124,6 +124,9 @@ def session_states(candidate: Candidate, cards: list[Scorecard]) -> list[debrief
     by_session: dict[int, list[Scorecard]] = defaultdict(list)
     for card in cards:
         by_session[card.session_id].append(card)
+    # every session's interviewer in one query, not one per session
+    people = {s.interviewer_id for loop in candidate.loops for s in loop.sessions} - {None}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(people))).all())
     out = []
     for loop in candidate.loops:
         for s in loop.sessions:
@@ -135,10 +138,12 @@ def session_states(candidate: Candidate, cards: list[Scorecard]) -> list[debrief
                 debrief.SessionState(
                     id=s.id,
                     name=s.name,
-                    interviewer=s.interviewer.name if s.interviewer else None,
+                    interviewer=names.get(s.interviewer_id),
                     submitted=submitted,
-                    due=kit.due_at(s, mine) if s.interviewer else None,
-                    overdue=bool(s.interviewer) and not submitted and kit.is_overdue(s, mine, now),
+                    due=kit.due_at(s, mine) if s.interviewer_id else None,
+                    overdue=bool(s.interviewer_id)
+                    and not submitted
+                    and kit.is_overdue(s, mine, now),
                     competencies=tuple(s.competencies),
                 )
             )
