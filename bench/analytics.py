@@ -559,6 +559,7 @@ class Target:
     url: str
     pg_name: str | None = None
     rows: Rows | None = None
+    admin_url: str = PG_ADMIN_URL  # the PostgreSQL server the throwaway database lives on
     fill_seconds: float = 0.0
 
     def config(self, bank: Bank) -> dict:
@@ -572,32 +573,35 @@ class Target:
         }
 
 
-def _pg_admin():
+def _pg_admin(admin_url: str = PG_ADMIN_URL):
     import psycopg
 
-    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    return psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
 
 
-def make_target(kind: str, tmp: Path) -> Target:
-    """Create an empty database of `kind` (a throwaway one on PostgreSQL)."""
+def make_target(
+    kind: str, tmp: Path, admin_url: str = PG_ADMIN_URL, prefix: str = "ik_bench_"
+) -> Target:
+    """Create an empty database of `kind` (a throwaway one `<prefix><random>` on PostgreSQL)."""
     folder = tmp / kind
     folder.mkdir(parents=True, exist_ok=True)
     if kind == "sqlite":
         return Target(kind, folder, f"sqlite:///{folder / 'app.db'}")
-    name = f"ik_bench_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
     try:
-        with _pg_admin() as conn:
+        with _pg_admin(admin_url) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        raise BenchError(f"PostgreSQL at {PG_ADMIN_URL} is not usable: {exc}") from exc
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    return Target(kind, folder, url.replace("postgresql://", "postgresql+psycopg://", 1), name)
+        raise BenchError(f"PostgreSQL at {admin_url} is not usable: {exc}") from exc
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return Target(kind, folder, url, name, admin_url=admin_url)
 
 
 def drop_target(target: Target) -> None:
     """Drop a throwaway PostgreSQL database (SQLite files go with the temp folder)."""
     if target.pg_name:
-        with _pg_admin() as conn:
+        with _pg_admin(target.admin_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)')
 
 
@@ -714,19 +718,19 @@ def log_text(path: Path) -> str:
         return ""
 
 
-def sign_in(port: int) -> Client:
-    """Sign the hiring lead in through the login form; return the signed-in client."""
+def sign_in(port: int, email: str = LEAD_EMAIL) -> Client:
+    """Sign a user (by default the hiring lead) in through the login form; return the client."""
     client = Client(port)
     client.conn.timeout = REQUEST_TIMEOUT
     status, page, _ = client.request("GET", "/login")
     if status != 200:
         raise BenchError(f"GET /login answered {error_message(status, page)}")
-    form = urlencode({"email": LEAD_EMAIL, "password": PASSWORD, "csrf_token": find_csrf(page)})
+    form = urlencode({"email": email, "password": PASSWORD, "csrf_token": find_csrf(page)})
     status, body, _ = client.request(
         "POST", "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
     )
     if status != 302:
-        raise BenchError(f"sign-in of {LEAD_EMAIL}: {error_message(status, body)}")
+        raise BenchError(f"sign-in of {email}: {error_message(status, body)}")
     return client
 
 
