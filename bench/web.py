@@ -92,6 +92,7 @@ from analytics import (  # noqa: E402 - the sibling benchmarks' bank, fill and s
     Bank,
     Rows,
     Target,
+    _interrupted,
     build_bank,
     drop_target,
     fill,
@@ -808,11 +809,6 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
         f"{time.perf_counter() - began:.0f} s"
     )
     return 1 if failed else 0
-
-
-def _interrupted(signum, frame) -> None:
-    """Turn SIGTERM into KeyboardInterrupt so the cleanup runs."""
-    raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

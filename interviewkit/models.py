@@ -12,17 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .vocabulary import (  # noqa: F401 - the vocabulary, importable beside the models
-    CANDIDATE_STATUSES,
-    DECISION_LABELS,
-    DECISIONS,
-    LEVELS,
-    RATINGS_LOCKED,
-    RECOMMENDATION_LABELS,
-    RECOMMENDATIONS,
-    CardStatus,
-    Role,
-)
+from .vocabulary import DECISION_LABELS, RATINGS_LOCKED, CardStatus, Role
 
 
 def utcnow() -> datetime:
