@@ -253,6 +253,7 @@ def test_the_numbers_follow_every_change_to_what_they_are_computed_from(app):
 
     with app.app_context():
         before = numbers()
+        db.session.commit()  # a new transaction, as the next request would have
         statements: list[str] = []
         record = lambda *a: statements.append(a[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", record)
@@ -260,8 +261,10 @@ def test_the_numbers_follow_every_change_to_what_they_are_computed_from(app):
             assert numbers() == before
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-        # remembered: one fingerprint per call and the users' names, no aggregation again
+        # remembered: no aggregation again, and one fingerprint for the four numbers read
+        # in one transaction (then the users' names)
         assert not any("GROUP BY" in s.upper() for s in statements), statements
+        assert sum("sum(scorecards.id)" in s for s in statements) == 1, statements
 
     # a new panel: Ana gains a paired score and a scored unit appears
     add_panel(app, None, [("Ana", {"x": 2}, "no", []), ("Ben", {"x": 2}, "no", [])])

@@ -70,6 +70,20 @@ def data_version() -> tuple:
     return tuple(str(v) for v in row)
 
 
+def _version_in_this_transaction() -> tuple:
+    """Return `data_version()`, read once per database transaction.
+
+    A calibration view asks for three remembered numbers; one fingerprint serves them all.
+    A commit starts a new transaction, so a change made since is always seen.
+    """
+    current = db.session()  # the request's Session behind the scoped proxy
+    transaction, version = current.info.get("interviewkit.data_version", (None, None))
+    if transaction is None or transaction is not current.get_transaction():
+        version = data_version()
+        current.info["interviewkit.data_version"] = (current.get_transaction(), version)
+    return version
+
+
 def remembered(name: str, compute: Callable[[], T], *key) -> T:
     """Return `compute()`, remembered per app until the data it reads changes.
 
@@ -80,7 +94,7 @@ def remembered(name: str, compute: Callable[[], T], *key) -> T:
     any tool) is seen by all. Only plain values are kept, never ORM objects.
     """
     memo = current_app.extensions.setdefault("interviewkit.numbers", {})
-    version = data_version()
+    version = _version_in_this_transaction()
     hit = memo.get((name, *key))
     if hit is not None and hit[0] == version:
         return hit[1]
