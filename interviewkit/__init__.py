@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .browse import bp as browse_bp
     from .candidates import bp as candidates_bp
     from .content.schema import SECTIONS
+    from .content.starters import arrange
     from .extensions import csrf, limiter
     from .kit import bp as kit_bp
     from .main import bp as main_bp
@@ -88,7 +89,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp, review_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
-    app.jinja_env.globals.update(vocabulary.template_globals(), QUESTION_SECTIONS=SECTIONS)
+    app.jinja_env.globals.update(
+        vocabulary.template_globals(), QUESTION_SECTIONS=SECTIONS, arrange_starters=arrange
+    )
     cli.init_app(app)
     return app
 

@@ -170,6 +170,8 @@ class LoopSession(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     minutes: Mapped[int]
     competencies: Mapped[list] = mapped_column(JSON, default=list)
+    # the question kinds the session takes ([] = every kind but hands-on exercises)
+    kinds: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     interviewer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -51,7 +51,7 @@ Knows the words but not why one slow call delays the others.
 Explains that a blocking call holds the loop and moves it to a thread pool.
 
 ### 4
-Adds loop-lag metrics and bounds the pool.
+Adds both loop-lag metrics and a bound on the pool.
 
 ## Bar by level
 

@@ -98,7 +98,7 @@ SECTION_CASES = [
         "1 follow-up probe",
     ),
     (("### 3\n", "### three\n"), [("E303", 22), ("E304", 30)], "no anchor for 3"),
-    (("### 4\nAdds", "### 4\nAdds\n\n### 5\nMore"), [("E304", 36)], "### 1 to ### 4"),
+    (("on the pool.\n", "on the pool.\n\n### 5\nMore\n"), [("E304", 36)], "### 1 to ### 4"),
     (("- **senior:** Also proves it and prevents the next one.\n", ""), [("E305", 36)], "senior"),
     (("- **mid:** Explains", "- **staff:** Explains"), None, None),
     (("## Notes", "## Notes"), [], None),

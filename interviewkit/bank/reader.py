@@ -238,7 +238,10 @@ class BankReader:
 
     def bank_questions(self) -> list[BankQuestion]:
         """Return every question as the loop assembler sees it."""
-        rows = self._rows("SELECT id, title, minutes, competencies, levels, retired FROM questions")
+        rows = self._rows(
+            "SELECT id, title, minutes, competencies, levels, retired, kind, languages "
+            "FROM questions"
+        )
         return [
             BankQuestion(
                 r["id"],
@@ -247,6 +250,8 @@ class BankReader:
                 tuple(json.loads(r["competencies"])),
                 tuple(json.loads(r["levels"])),
                 bool(r["retired"]),
+                r["kind"],
+                tuple(json.loads(r["languages"])),
             )
             for r in rows
         ]

@@ -38,6 +38,10 @@ class QuestionRecord:
     sketch: list[int]
     guide_text: str  # the scoring guide as plain text, for search
     tags_text: str
+    # a hands-on exercise's starter blocks ({"language", "caption", "code"}; code is shown
+    # escaped, never rendered) and the code languages they come in; empty for other kinds
+    starters: list[dict]
+    languages: list[str]
 
 
 # What a loop keeps of a question when it is placed (LoopQuestion.snapshot), so a kit
@@ -54,6 +58,8 @@ SNAPSHOT_FIELDS = (
     "scale",
     "html",
     "body",
+    "starters",
+    "languages",
 )
 
 
@@ -67,3 +73,5 @@ class BankQuestion:
     competencies: tuple[str, ...]
     levels: tuple[str, ...]
     retired: bool = False
+    kind: str = ""
+    languages: tuple[str, ...] = ()  # a code exercise's starter languages

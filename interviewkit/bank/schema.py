@@ -20,8 +20,8 @@ from .records import QuestionRecord
 
 # The layout of the tables. Bump it when a table or column changes: the reader refuses a
 # bank of another layout ("run interviewkit load") and the writer rebuilds it from
-# scratch. (6: the layout version is checked by the reader.)
-SCHEMA_VERSION = "6"
+# scratch. (6: the layout version is checked by the reader; 7: hands-on starters.)
+SCHEMA_VERSION = "7"
 # What the writer's incremental load must match to reuse an old bank: the layout, the
 # rules about what may enter the bank (bump the suffix when one changes), and the Python
 # version, because prompt sketches use the tuple hash, which may change between versions.

@@ -129,6 +129,7 @@ class SessionForm(FlaskForm):
         ],
     )
     competencies = SelectMultipleField("Competencies")
+    coding = BooleanField("Coding session: hands-on exercises only (a shared editor is needed)")
     submit = SubmitField("Add session")
 
 

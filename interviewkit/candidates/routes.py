@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from ..content.schema import HANDS_ON
 from ..extensions import bank, db
 from ..inputs import db_id
 from ..loops import service
@@ -288,7 +289,10 @@ def add_session(loop_id: int):
     name = form.name.data.strip()
 
     def change():
-        service.add_session(loop, name, form.minutes.data, form.competencies.data, current_user)
+        kinds = [HANDS_ON] if form.coding.data else []
+        service.add_session(
+            loop, name, form.minutes.data, form.competencies.data, current_user, kinds
+        )
         return []
 
     return _change(loop, change, f"Added {name}. Find questions for it below.")

@@ -49,6 +49,9 @@ _ERRORS = {
     "E305": ("bar-missing-level", "a level the question suits has no bar"),
     "E306": ("empty-section", "a section has a heading but no text"),
     "E307": ("duplicate-section", "a section appears twice"),
+    "E308": ("bar-beyond-scale", "a level's bar asks for a 4 instead of saying what its 3 adds"),
+    "E309": ("starter-languages", "a code exercise's starter lacks python, java or javascript"),
+    "E310": ("hands-on-section", "a hands-on section outside a hands-on exercise, or no code"),
     "E401": ("duplicate-id", "two files in the same content root use the same id"),
     "E402": ("duplicate-prompt", "two questions have the same prompt"),
     "E501": ("bad-rubric", "a rubric, scale, topic list or loop template is inconsistent"),
@@ -65,6 +68,9 @@ _WARNINGS = {
     "W302": ("bar-extra-level", "the bar names a level the question does not list"),
     "W303": ("unknown-section", "a section heading is not part of the format"),
     "W304": ("placeholder", "scaffold placeholder text (TODO:) is still in the file"),
+    "W305": ("anchor-4-no-count", "anchor 4 does not say how much of its list earns a 4"),
+    "W306": ("long-anchor", "anchor 3 or 4 is over 70 words"),
+    "W307": ("starter-language", "a starter block names no language, or an unknown one"),
     "W401": ("near-duplicate", "two questions have very similar prompts"),
 }
 RULES: dict[str, Rule] = {

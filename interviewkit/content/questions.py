@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 from .problems import Problem, Reporter, did_you_mean
 from .rubrics import Catalog, Scale
 from .schema import (
+    CODE_LANGUAGES,
+    EXTRA_CODE_LANGUAGES,
     GOOD_PROBES,
+    HANDS_ON,
+    HANDS_ON_SECTIONS,
     KINDS,
     LEVELS,
+    MAX_ANCHOR_WORDS,
     MAX_ID_LENGTH,
     MAX_MINUTES,
     MIN_MINUTES,
@@ -18,12 +23,32 @@ from .schema import (
     QUESTION_FIELDS,
     SECTIONS,
     SLUG_RE,
+    STARTER_LANGUAGES,
 )
 from .source import Source
 
 _ITEM_RE = re.compile(r"^(?:[-*+]|\d+[.)])[ \t]+", re.M)
 _BAR_ITEM_RE = re.compile(r"^\*\*([A-Za-z-]+)\s*:?\s*\*\*\s*:?\s*", re.S)
 _POINT_RE = re.compile(r"^(\d+)\b")
+# A fenced code block of a starter: its fence, info string and code.
+_FENCE_RE = re.compile(r"^ {0,3}(```|~~~)[ \t]*([^\n`]*)\n(.*?)^ {0,3}\1[ \t]*$", re.M | re.S)
+# A bar that asks for the top of the scale ("reach 4", "most of 4", "a 4"): the scale's 4
+# is depth the level does not require, so a level's bar must say what its 3 adds instead.
+# (Not "a 4-hour window" or "4.5".)
+_FOUR = r"4(?![-\w%]|[.,]\d)"
+_BAR_FOUR_RE = re.compile(
+    rf"\b(?:reach(?:es|ing)?|scores?|scoring|earns?|gets?)\s+(?:an?\s+|the\s+)?{_FOUR}"
+    rf"|\b(?:most|much|some|part|half|all|parts)\s+of\s+(?:the\s+)?(?:anchor\s+)?{_FOUR}"
+    rf"|\banchor\s+{_FOUR}|\blevel\s+{_FOUR}|\ba\s+{_FOUR}",
+    re.I,
+)
+# How much of anchor 4's list earns the 4: "any two of", "at least three", "both", ...
+_NUMBER = r"(?:one|two|three|four|five|six|\d+)"
+_COUNT_RE = re.compile(
+    rf"\b(?:any|at least)\s+(?:{_NUMBER}|one)\b|\b{_NUMBER}\s+(?:or more\s+)?of\b"
+    rf"|\b{_NUMBER} or more\b|\bboth\b|\beither\b|\bevery one of\b|\ball of (?!3\b)",
+    re.I,
+)
 
 
 @dataclass
@@ -51,6 +76,9 @@ class Question:
     line: int = 1
     extra: dict = field(default_factory=dict)
     sections: dict[str, str] = field(default_factory=dict)  # key -> its Markdown, as written
+    # a hands-on exercise's starter blocks: {"language", "caption", "code"}, in file order
+    starters: list[dict] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # the code languages of its starter
 
     def markdown_parts(self) -> list[tuple[tuple[str, ...], str]]:
         """Return what to render, as (where in the HTML dict, Markdown), in section order.
@@ -63,6 +91,8 @@ class Question:
             key = section.key
             if section.shape == "points":
                 parts += [((key, point), text) for point, text in self.guide.items()]
+            elif section.shape == "code":
+                continue  # kept as code (starters), never rendered as Markdown
             elif section.shape == "levels":
                 if key in self.sections:
                     parts.append(((f"{key}_html",), self.sections[key]))
@@ -111,6 +141,9 @@ def parse_question(
     probes = _check_probes(src, sections, report)
     guide = _check_guide(src, catalog.scales.get(values.get("scale")), report)
     bar = _check_bar(src, sections, values.get("levels"), report)
+    starters = _check_hands_on(src, values.get("kind"), sections, report)
+    _check_anchors(src, catalog.scales.get(values.get("scale")), guide, report)
+    _check_bar_rule(src, bar, report)
     if report.errors:
         return None, report.problems
     question = Question(
@@ -133,6 +166,8 @@ def parse_question(
         body=src.body,
         retired=values.get("retired", False),
         sections=sections,
+        starters=starters,
+        languages=_code_languages(starters),
     )
     return question, report.problems
 
@@ -418,3 +453,137 @@ def _check_bar(
                     f"`- **{level}:** what meets the bar`",
                 )
     return bar
+
+
+def _check_anchors(src: Source, scale: Scale | None, guide: dict[str, str], report) -> None:
+    """Report long top anchors (W306) and a top anchor that does not say how much is enough.
+
+    The top two points (3 and 4 on the four-point scale) are read mid-call; the top one
+    lists extras and must say how many of them earn it (W305).
+    """
+    if not scale or len(scale.values) < 2:
+        return
+    lines = {
+        m.group(1): sub.line
+        for sub in (_guide_heading(src).subsections if guide else [])
+        if (m := _POINT_RE.match(sub.title.strip()))
+    }
+    top = str(scale.values[-1])
+    for point in map(str, scale.values[-2:]):
+        words = len(guide.get(point, "").split())
+        if words > MAX_ANCHOR_WORDS:
+            report.warning(
+                "W306",
+                lines.get(point, 1),
+                f"anchor {point} is {words} words; keep it to about 60 (at most "
+                f"{MAX_ANCHOR_WORDS}) so it reads at a glance mid-call, and move the "
+                "explanation to '## Notes'",
+            )
+    if guide.get(top) and not _COUNT_RE.search(guide[top]):
+        report.warning(
+            "W305",
+            lines.get(top, 1),
+            f"anchor {top} does not say how much of its list earns a {top}: write, for example, "
+            '"All of 3, plus any two of: ..." or "at least three of these"',
+        )
+
+
+def _check_bar_rule(src: Source, bar: dict[str, str], report: Reporter) -> None:
+    """Report a bar item that asks for a 4 (E308): a level's bar says what its 3 adds."""
+    line = src.section_lines.get("bar", src.body_line)
+    for level, text in bar.items():
+        found = _BAR_FOUR_RE.search(text)
+        if found:
+            report.error(
+                "E308",
+                line,
+                f"the {level} bar asks for {found.group(0)!r}, but 4 is depth the level does "
+                "not require: say what a 3 at this level adds to anchor 3 (see CONTRIBUTING.md, "
+                '"Anchors and bars")',
+            )
+
+
+def _check_hands_on(
+    src: Source, kind: str | None, sections: dict[str, str], report: Reporter
+) -> list[dict]:
+    """Check the sections of a hands-on exercise; return its starter blocks.
+
+    A hands-on exercise needs a starter, a working answer and test cases (E301); other
+    kinds have none of them (E310). A starter is fenced blocks, each naming a language
+    (W307); a code exercise has a block in every CODE_LANGUAGES language (E309).
+    """
+    keys = {name: SECTIONS[name].key for name in HANDS_ON_SECTIONS}
+    if kind != HANDS_ON:
+        for name, key in keys.items():
+            if key in sections:
+                report.error(
+                    "E310",
+                    src.section_lines.get(key, src.body_line),
+                    f"'## {name.capitalize()}' belongs to hands-on exercises only: remove it, "
+                    f"or make the question `kind: {HANDS_ON}`",
+                )
+        return []
+    for name, key in keys.items():
+        if key not in sections:
+            report.error(
+                "E301",
+                src.body_line,
+                f"missing section '## {name.capitalize()}': a hands-on exercise needs it "
+                '(see CONTRIBUTING.md, "Hands-on exercises")',
+            )
+    text = sections.get("starter")
+    if text is None:
+        return []
+    line = src.section_lines.get("starter", src.body_line)
+    starters = starter_blocks(text)
+    if not starters:
+        report.error(
+            "E310",
+            line,
+            "'## Starter' has no fenced code block: put what the candidate starts from in "
+            "```python (or ```sql, ```log...) blocks",
+        )
+    for block in starters:
+        if block["language"] not in STARTER_LANGUAGES:
+            named = block["language"] or "no language"
+            report.warning(
+                "W307",
+                line,
+                f"a starter block has {named!r}: name one of {', '.join(STARTER_LANGUAGES)}"
+                f"{did_you_mean(block['language'], STARTER_LANGUAGES)} after the opening fence",
+            )
+    code = {b["language"] for b in starters} & set(CODE_LANGUAGES + EXTRA_CODE_LANGUAGES)
+    missing = [lang for lang in CODE_LANGUAGES if lang not in code]
+    if code and missing:
+        report.error(
+            "E309",
+            line,
+            f"the starter is code but has no {', '.join(missing)} version: a code exercise "
+            f"carries its starter in {', '.join(CODE_LANGUAGES)}",
+        )
+    return starters
+
+
+def starter_blocks(text: str) -> list[dict]:
+    """Return the fenced blocks of a starter: language, caption (the line before) and code."""
+    blocks = []
+    end = 0
+    for match in _FENCE_RE.finditer(text):
+        before = text[end : match.start()].strip()
+        caption = before.split("\n\n")[-1].replace("\n", " ").strip() if before else ""
+        info = match.group(2).strip().split()
+        blocks.append(
+            {
+                "language": info[0].lower() if info else "",
+                "caption": caption,
+                "code": match.group(3).rstrip("\n"),
+            }
+        )
+        end = match.end()
+    return blocks
+
+
+def _code_languages(starters: list[dict]) -> list[str]:
+    """Return the code languages a starter comes in, in the order of STARTER_LANGUAGES."""
+    have = {b["language"] for b in starters}
+    return [lang for lang in CODE_LANGUAGES + EXTRA_CODE_LANGUAGES if lang in have]

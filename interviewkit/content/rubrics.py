@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from .problems import Problem, Reporter, did_you_mean
-from .schema import LEVELS, SLUG_RE
+from .schema import KINDS, LEVELS, SLUG_RE
 from .source import Source
 
 # A competency's weight on the debrief: a number above 0 and at most MAX_WEIGHT; one the
@@ -202,6 +202,22 @@ def _check_session(src: Source, i: int, session, report: Reporter) -> None:
             f"'competencies' in {where} must be a list of competency ids, "
             "e.g. [api-design, data-storage]",
         )
+    kinds = session.get("kinds")
+    if kinds is None:
+        return
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        report.error(
+            "E202", line, f"'kinds' in {where} must be a list of question kinds, e.g. [hands-on]"
+        )
+        return
+    for kind in kinds:
+        if kind not in KINDS:
+            report.error(
+                "E204",
+                line,
+                f"kind {kind!r} in {where} is not one of {', '.join(KINDS)}"
+                f"{did_you_mean(kind, KINDS)}",
+            )
 
 
 def _parse_weights(src: Source, asked: list[str], report: Reporter) -> dict | None:

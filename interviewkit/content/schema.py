@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 from ..vocabulary import LEVELS  # noqa: F401 - part of the question format's vocabulary
 
-KINDS = ("conceptual", "design", "troubleshooting", "code-reading", "behavioural")
+HANDS_ON = "hands-on"  # the candidate writes code, SQL or a schema (CONTRIBUTING.md)
+KINDS = ("conceptual", "design", "troubleshooting", "code-reading", "behavioural", HANDS_ON)
 MIN_MINUTES, MAX_MINUTES = 5, 60
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -56,6 +57,11 @@ class Section(NamedTuple):
 # a new text section is added here and nowhere else.
 SECTIONS = {
     "prompt": Section("prompt", True, css="prompt"),
+    # hands-on exercises only, and required there (checked by the parser); the starter's
+    # fenced blocks are kept as code (Question.starters), not rendered as Markdown
+    "starter": Section("starter", False, shape="code", css="starter"),
+    "working answer": Section("answer", False, kit="Working answer", kit_open=True),
+    "test cases": Section("cases", False, kit="Test cases"),
     "probes": Section("probes", True, kit="Follow-up probes", kit_open=True),
     "scoring guide": Section("guide", True, shape="points", css="guide"),
     # required when a question suits several levels (checked by the parser)
@@ -63,3 +69,18 @@ SECTIONS = {
     "red flags": Section("red_flags", True, kit="Red flags"),
     "notes": Section("notes", False, kit="Notes for the interviewer"),
 }
+
+# Sections only a hands-on exercise has, and must have.
+HANDS_ON_SECTIONS = ("starter", "working answer", "test cases")
+# A code exercise carries its starter in every one of these (E309), so any candidate can
+# work in the language of the job descriptions the bank serves.
+CODE_LANGUAGES = ("python", "java", "javascript")
+# Further languages a code starter may come in, and the languages of starters that every
+# candidate sees whatever they code in (a schema, a log, an HTTP trace).
+EXTRA_CODE_LANGUAGES = ("go", "typescript", "kotlin", "csharp", "ruby", "rust", "php")
+SHARED_LANGUAGES = ("sql", "text", "log", "http", "json", "yaml", "shell", "diff", "csv")
+STARTER_LANGUAGES = CODE_LANGUAGES + EXTRA_CODE_LANGUAGES + SHARED_LANGUAGES
+
+# Scoring-guide and bar rules (rubrics/scales/four-point.md, "How a question's anchors and
+# its bars fit together").
+MAX_ANCHOR_WORDS = 70  # anchors 3 and 4 are read mid-call: about 60 words, warn over 70

@@ -16,7 +16,11 @@ The rules, in order of priority:
 3. Fill: the minutes left are filled with more questions that suit the level and cover
    session competencies, least-covered competency first. Fill never falls back to another
    level; a session left under 75% of its budget gets a note with the reason instead.
-4. Among otherwise equal candidates the least-used question wins (``usage``); remaining
+4. Kinds: a session that names ``kinds`` takes only questions of those kinds; a session
+   that names none takes every kind but hands-on exercises, which need time and a shared
+   editor set aside for them. Among exercises, one with a starter in the candidate's
+   preferred ``language`` is preferred to one without (after level, before usage).
+5. Among otherwise equal candidates the least-used question wins (``usage``); remaining
    ties are broken by a shuffle seeded from the seed and the session index, so the same
    inputs and seed always give the same plan, whatever order the bank comes in.
 
@@ -32,6 +36,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..bank.records import BankQuestion
+from ..content.schema import HANDS_ON
+from ..content.starters import best_language, starter_language
 from ..vocabulary import LEVELS
 
 # The shortest question the bank allows: the reserve for introductions is cut rather than
@@ -55,6 +61,13 @@ class SessionSpec:
     name: str
     minutes: int
     competencies: tuple[str, ...]
+    kinds: tuple[str, ...] = ()  # the kinds it takes; () is every kind but hands-on
+
+    def takes(self, question: BankQuestion) -> bool:
+        """Return True if a question of this kind belongs in the session."""
+        if self.kinds:
+            return question.kind in self.kinds
+        return question.kind != HANDS_ON
 
 
 @dataclass
@@ -138,10 +151,15 @@ def assemble(
     exclude: Collection[str] = (),
     usage: Mapping[str, int] | None = None,
     reserve_minutes: int = 5,
+    language: str | None = None,
 ) -> LoopPlan:
-    """Choose questions for every session of a loop, with notes on what could not be met."""
+    """Choose questions for every session of a loop, with notes on what could not be met.
+
+    `language` is the candidate's preferred programming language as written on their
+    profile ("Python 3", "Node.js"): exercises with a starter in it are preferred.
+    """
     _check_level(level)
-    pool = _Pool(level, _by_id(bank), frozenset(exclude), usage or {})
+    pool = _Pool(level, _by_id(bank), frozenset(exclude), usage or {}, starter_language(language))
     states = [_Session(i, spec, pool, seed, reserve_minutes) for i, spec in enumerate(sessions)]
     for state in states:
         state.cover()
@@ -170,6 +188,7 @@ def alternatives(
     session = plan.sessions[session_index]
     old = session.picks[pick_index].question
     wanted = set(session.picks[pick_index].covers or session.spec.competencies)
+    takes = session.spec.takes
     in_loop = set(plan.question_ids)
     excluded = set(exclude)
     usage = usage or {}
@@ -183,6 +202,7 @@ def alternatives(
         and level in q.levels
         and wanted.intersection(q.competencies)
         and q.minutes <= room
+        and takes(q)
     ]
     found.sort(key=lambda q: (usage.get(q.id, 0), abs(q.minutes - old.minutes), q.id))
     return found[: max(limit, 0)]
@@ -225,6 +245,9 @@ def check_session(
             warnings.append(
                 f"'{q.id}' covers none of this session's competencies ({_join(comps) or 'none'})."
             )
+        if not spec.takes(q):
+            wanted = _join(spec.kinds, "or") if spec.kinds else f"anything but {HANDS_ON}"
+            warnings.append(f"'{q.id}' is a {q.kind} question; this session takes {wanted}.")
     total = sum(q.minutes for q in questions)
     budget = session_budget(spec, reserve_minutes)
     if total > budget:
@@ -245,8 +268,9 @@ def check_session(
 class _Pool:
     """The bank, what the loop has used so far, and why a question cannot be used."""
 
-    def __init__(self, level: str, bank: list[BankQuestion], exclude, usage) -> None:
+    def __init__(self, level: str, bank: list[BankQuestion], exclude, usage, language) -> None:
         self.level = level
+        self.language = language
         self.questions = bank
         self.exclude = exclude
         self.usage = usage
@@ -281,6 +305,10 @@ class _Pool:
     def times(self, q: BankQuestion) -> int:
         """Return how often the question has been used in earlier loops."""
         return self.usage.get(q.id, 0)
+
+    def foreign(self, q: BankQuestion) -> bool:
+        """Return True if a code exercise has no starter in the candidate's language."""
+        return bool(self.language and q.languages and not best_language(q.languages, self.language))
 
 
 class _Session:
@@ -323,7 +351,7 @@ class _Session:
         uncovered = list(self.comps)
         while uncovered:
             left = self.left
-            free = pool.available()
+            free = [q for q in pool.available() if self.spec.takes(q)]
             options = {
                 c: [q for q in free if c in q.competencies and q.minutes <= left] for c in uncovered
             }
@@ -347,7 +375,14 @@ class _Session:
 
             def key(q: BankQuestion, uncovered=uncovered, room=room):
                 breadth = sum(1 for c in uncovered if c in q.competencies)
-                return (pool.distance(q), not room(q), pool.times(q), -breadth, self.rank[q.id])
+                return (
+                    pool.distance(q),
+                    not room(q),
+                    pool.foreign(q),
+                    pool.times(q),
+                    -breadth,
+                    self.rank[q.id],
+                )
 
             best = min(found, key=key)
             self.add(best, self._cover_reason(best, found, room))
@@ -363,7 +398,10 @@ class _Session:
             found = [
                 q
                 for q in pool.available()
-                if pool.distance(q) == 0 and q.minutes <= left and self.covers(q)
+                if pool.distance(q) == 0
+                and q.minutes <= left
+                and self.covers(q)
+                and self.spec.takes(q)
             ]
             if not found:
                 break
@@ -372,7 +410,9 @@ class _Session:
             def balance(q: BankQuestion, counts=counts) -> int:
                 return min(counts[c] for c in self.covers(q))
 
-            best = min(found, key=lambda q: (balance(q), pool.times(q), self.rank[q.id]))
+            best = min(
+                found, key=lambda q: (balance(q), pool.foreign(q), pool.times(q), self.rank[q.id])
+            )
             peers = [q for q in found if balance(q) == balance(best)]
             self.add(best, self._fill_reason(best, peers))
         used = self.plan.minutes_used
@@ -399,7 +439,10 @@ class _Session:
             else:
                 why = "suit the level less well or would leave no room for the other competencies"
             used = f"{_asked(times)}, as less-used questions {why}"
-        return f"covers {_join(self.covers(q))}; {used}; {self._level_phrase(q)}"
+        return (
+            f"covers {_join(self.covers(q))}; {used}; {self._level_phrase(q)}"
+            f"{self._language_phrase(q)}"
+        )
 
     def _fill_reason(self, q: BankQuestion, peers: list[BankQuestion]) -> str:
         times = self.pool.times(q)
@@ -407,7 +450,18 @@ class _Session:
             used = f"least used ({_asked(times)})"
         else:
             used = f"{_asked(times)}, as less-used questions cover better-covered competencies"
-        return f"adds time on {_join(self.covers(q))}; {used}; {self._level_phrase(q)}"
+        return (
+            f"adds time on {_join(self.covers(q))}; {used}; {self._level_phrase(q)}"
+            f"{self._language_phrase(q)}"
+        )
+
+    def _language_phrase(self, q: BankQuestion) -> str:
+        language = self.pool.language
+        if not (language and q.languages):
+            return ""
+        if best_language(q.languages, language):
+            return f"; has a starter for the candidate's {language}"
+        return f"; no exercise with a {language} starter was available"
 
     def _level_phrase(self, q: BankQuestion) -> str:
         level = self.pool.level
@@ -433,7 +487,7 @@ class _Session:
 
     def _uncovered_note(self, comp: str, left: int) -> str:
         pool = self.pool
-        related = [q for q in pool.questions if comp in q.competencies]
+        related = [q for q in pool.questions if comp in q.competencies and self.spec.takes(q)]
         if not related:
             return f"{comp} is not covered: no question in the bank covers it."
         why = Counter(pool.blocked(q) for q in related)
@@ -463,7 +517,9 @@ class _Session:
         if not self.comps:
             return "the session lists no competencies"
         mine = {p.question.id for p in self.plan.picks}
-        related = [q for q in pool.questions if self.covers(q) and q.id not in mine]
+        related = [
+            q for q in pool.questions if self.covers(q) and q.id not in mine and self.spec.takes(q)
+        ]
         other = "other " if mine else ""
         if not related:
             return f"the bank has no {other}question for these competencies"

@@ -122,7 +122,8 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
     """Assemble a loop from a template for a candidate and store it with its snapshots."""
     seed = seed or secrets.token_hex(4)
     specs = [
-        SessionSpec(s["name"], s["minutes"], tuple(s["competencies"])) for s in template["sessions"]
+        SessionSpec(s["name"], s["minutes"], tuple(s["competencies"]), tuple(s.get("kinds", ())))
+        for s in template["sessions"]
     ]
     plan = assemble(
         specs,
@@ -131,6 +132,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
         seed=seed,
         exclude=asked_before(candidate),
         usage=usage_counts(),
+        language=candidate.language,
     )
     loop = Loop(
         candidate=candidate,
@@ -148,6 +150,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
             name=sp.spec.name,
             minutes=sp.spec.minutes,
             competencies=list(sp.spec.competencies),
+            kinds=list(sp.spec.kinds),
             notes=sp.notes,
         )
         loop.sessions.append(session)
@@ -166,7 +169,20 @@ def _bank_by_id() -> dict[str, BankQuestion]:
 def _as_bank(lq: LoopQuestion) -> BankQuestion:
     s = lq.snapshot
     return BankQuestion(
-        lq.question_id, s["title"], s["minutes"], tuple(s["competencies"]), tuple(s["levels"])
+        lq.question_id,
+        s["title"],
+        s["minutes"],
+        tuple(s["competencies"]),
+        tuple(s["levels"]),
+        kind=s.get("kind", ""),
+        languages=tuple(s.get("languages", ())),
+    )
+
+
+def session_spec(session: LoopSession) -> SessionSpec:
+    """Return the rules a placed session was assembled under."""
+    return SessionSpec(
+        session.name, session.minutes, tuple(session.competencies), tuple(session.kinds or ())
     )
 
 
@@ -174,7 +190,7 @@ def check(session: LoopSession, questions: list[BankQuestion]) -> list[Violation
     """Check a session's (proposed) questions against the loop rules."""
     loop = session.loop
     elsewhere = [q.question_id for s in loop.sessions if s is not session for q in s.questions]
-    spec = SessionSpec(session.name, session.minutes, tuple(session.competencies))
+    spec = session_spec(session)
     return check_session(
         spec,
         questions,
@@ -205,7 +221,7 @@ def suggestions(lq: LoopQuestion, limit: int = 5) -> list[BankQuestion]:
     plan = LoopPlan(
         [
             SessionPlan(
-                SessionSpec(s.name, s.minutes, tuple(s.competencies)),
+                session_spec(s),
                 [Pick(_as_bank(q), tuple(q.covers), q.reason) for q in s.questions],
                 [],
             )
@@ -306,9 +322,17 @@ def assign(session: LoopSession, interviewer: User | None, actor: User) -> None:
 
 
 def add_session(
-    loop: Loop, name: str, minutes: int, competencies: list[str], actor: User
+    loop: Loop,
+    name: str,
+    minutes: int,
+    competencies: list[str],
+    actor: User,
+    kinds: list[str] | tuple[str, ...] = (),
 ) -> LoopSession:
-    """Append a new, empty session to a loop (the safe edit once others hold feedback)."""
+    """Append a new, empty session to a loop (the safe edit once others hold feedback).
+
+    `kinds` limits the session to those question kinds (`[hands-on]` for a coding session).
+    """
     if not competencies:
         raise RuleError([Violation("error", "Choose at least one competency for the session.")])
     session = LoopSession(
@@ -316,6 +340,7 @@ def add_session(
         name=name,
         minutes=minutes,
         competencies=list(competencies),
+        kinds=list(kinds),
         notes=[],
     )
     loop.sessions.append(session)
