@@ -142,21 +142,34 @@ def backup_command(output):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "github"]),
     default="text",
-    help="Output format; json is one object with a list of problems.",
+    help="Output format; json is one object with a list of problems; github writes GitHub "
+    "Actions annotations (::error file=...,line=...::...).",
 )
 @click.option(
     "--strict",
     is_flag=True,
     help="Exit 1 on warnings too (for CI; drafts with TODO: placeholders fail).",
 )
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A content root to lint against instead of the configured ones (repeatable): "
+    "for a private bank's own repository, `--root .`.",
+)
 @with_appcontext
-def lint_command(paths, fmt, strict):
+def lint_command(paths, fmt, strict, roots):
     """Check question and rubric files; exit 1 on an error (or, with --strict, a warning)."""
-    problems, files = lint(list(paths) or None, _roots())
+    problems, files = lint(list(paths) or None, list(roots) or _roots())
     failed = has_errors(problems, strict=strict)
-    if fmt == "json":
+    if fmt == "github":
+        for problem in problems:
+            click.echo(problem.github())
+        click.echo(_summary(problems, files), err=True)
+    elif fmt == "json":
         click.echo(
             json.dumps({"files": files, "problems": [p.as_dict() for p in problems]}, indent=2)
         )
@@ -168,6 +181,33 @@ def lint_command(paths, fmt, strict):
             summary += " (--strict: warnings fail)"
         click.echo(summary, err=True)
     sys.exit(1 if failed else 0)
+
+
+@click.command("preview")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the HTML (default: instance/preview/<id>.html).",
+)
+@click.option("--level", default=None, help="Show the bar for this level (default: the lowest).")
+@click.option("--language", default=None, help="Show this language's starter first.")
+@with_appcontext
+def preview_command(file, output, level, language):
+    """Render one question as the interview kit shows it, to a self-contained HTML file."""
+    from .preview import PreviewError, preview
+
+    try:
+        path, problems = preview(file, _roots(), output, level, language)
+    except PreviewError as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        raise click.ClickException(str(exc)) from None
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+    click.echo(f"Wrote {path}: open it in a browser (file://{path.resolve()})")
 
 
 @click.command("load")
@@ -406,6 +446,7 @@ def serve_command(host, port, workers):
 COMMANDS = [
     init_command,
     lint_command,
+    preview_command,
     load_command,
     new_question_command,
     create_user_command,

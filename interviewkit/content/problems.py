@@ -110,6 +110,25 @@ class Problem:
         """Return the problem as `path:line: CODE message`."""
         return f"{self.path}:{self.line}: {self.code} {self.message} [{self.name}]"
 
+    def github(self) -> str:
+        """Return the problem as a GitHub Actions workflow command (an annotation on the line).
+
+        `::error file=...,line=...,title=...::message`; the escaping follows GitHub's
+        workflow-command rules (%, CR and LF everywhere, and : and , in properties).
+        """
+
+        def data(text: str) -> str:
+            return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+        def prop(text: str) -> str:
+            return data(text).replace(":", "%3A").replace(",", "%2C")
+
+        title = prop(f"{self.code} {self.name}")
+        return (
+            f"::{self.severity} file={prop(self.path)},line={self.line},title={title}::"
+            f"{data(self.message)}"
+        )
+
     def as_dict(self) -> dict:
         """Return the problem as a JSON-ready dict."""
         return {**asdict(self), "severity": self.severity, "name": self.name}
