@@ -88,3 +88,70 @@ def test_loop_kit_queue_and_debrief_do_not_grow_with_the_loop(tmp_path, database
         question_score=3,
     )
     assert statements(app, lead, debrief) == one
+
+
+def test_the_queue_and_home_do_not_grow_with_the_interviewers_loops(
+    tmp_path, database_url, real_bank
+):
+    """Regression (issue 11): the queue loaded each session's loop and candidate one by one."""
+    from interviewkit.extensions import bank, db
+    from interviewkit.loops.service import create_loop
+    from interviewkit.models import Candidate, User
+
+    app = app_with_bank(tmp_path, database_url, real_bank)
+    seed_two_interviewer_loop(app)
+    ivan = app.test_client()
+    AuthActions(ivan).login("ivan@example.com")
+    before = {url: statements(app, ivan, url) for url in ("/queue", "/")}
+    with app.app_context(), app.test_request_context():
+        lead = db.session.scalar(db.select(User).filter_by(email="lead@example.com"))
+        ivan_id = db.session.scalar(db.select(User.id).filter_by(email="ivan@example.com"))
+        for i in range(3):
+            candidate = Candidate(
+                name=f"Candidate {i}",
+                email=f"c{i}@example.com",
+                role_title="Back-end engineer",
+                level="mid",
+            )
+            db.session.add(candidate)
+            db.session.flush()
+            loop = create_loop(candidate, bank.loop_template("backend-mid"), lead, f"q{i}")
+            for session in loop.sessions:
+                session.interviewer_id = ivan_id
+        db.session.commit()
+    page = ivan.get("/queue").get_data(as_text=True)
+    assert page.count("Candidate 2") == len(bank.loop_template("backend-mid")["sessions"])
+    assert {url: statements(app, ivan, url) for url in ("/queue", "/")} == before
+
+
+def test_what_every_page_reads_whole_from_the_bank_is_read_once_per_bank_build(
+    tmp_path, content_root
+):
+    """Regression (issue 11): coverage, search filters and loop pages re-read the whole bank
+    (10,000 questions, 20,000 JSON decodes) on every view; a new build is seen at once."""
+    from conftest import write_question
+
+    from interviewkit.bank.reader import BankReader
+    from interviewkit.bank.writer import load
+
+    path = tmp_path / "bank.db"
+    load([content_root], path)
+    reader = BankReader(path)
+    seen: list[str] = []
+    event.listen(reader.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    first = reader.bank_questions(), reader.loop_templates(), reader.facets()
+    reads = len(seen)
+    assert reads >= 3
+    again = reader.bank_questions(), reader.loop_templates(), reader.facets()
+    assert len(seen) == reads and again == first
+    # callers get their own copies: changing one does not change what the next one reads
+    again[1][0]["sessions"].clear()
+    assert reader.loop_templates() == first[1]
+    counted = []
+    assert reader.remember("x", lambda: counted.append(1) or 7) == 7
+    assert reader.remember("x", lambda: counted.append(1) or 8) == 7 and counted == [1]
+    # a new build (load writes a new file over the old one) is read afresh
+    write_question(content_root, "brand-new", prompt="Explain what a connection pool bounds.")
+    load([content_root], path)
+    assert "brand-new" in {q.id for q in reader.bank_questions()}
+    assert reader.remember("x", lambda: 9) == 9

@@ -10,9 +10,11 @@ No Flask here: the app keeps one `BankReader` per bank path and hands it to view
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +100,11 @@ class BankReader:
 
     A connection per use (no pool), so a load that renames a new file over the bank is
     seen by the next read; `mode=ro` makes the file read-only at the SQLite level.
+
+    A bank file never changes once built (a load writes a new file and renames it over
+    the old one), so what every page reads whole (the assembler's view of every question,
+    loop templates, competency titles, the search filters) is read once per bank file and
+    worker process and kept (`remember`); a new file (inode, mtime, size) forgets it all.
     """
 
     def __init__(self, path) -> None:
@@ -106,6 +113,8 @@ class BankReader:
             f"sqlite:///file:{self.path}?mode=ro&uri=true", poolclass=NullPool
         )
         self._checked: tuple | None = None  # (inode, mtime, size) of the file last checked
+        self._memo: dict[str, object] = {}
+        self._memo_file: tuple | None = None  # the file `_memo` was read from
 
     def _rows(self, sql: str, **params):
         self._check_bank()
@@ -138,6 +147,20 @@ class BankReader:
         except BankMismatch as exc:
             raise BankUnavailable(str(exc)) from exc
         self._checked = key
+
+    def remember(self, name: str, compute: Callable[[], object]):
+        """Return `compute()` as computed once for this bank file (by this process).
+
+        For values that depend on the bank alone; callers must not change what they get.
+        """
+        self._check_bank()
+        if self._memo_file != self._checked:
+            self._memo, self._memo_file = {}, self._checked
+        try:
+            return self._memo[name]
+        except KeyError:
+            value = self._memo[name] = compute()
+            return value
 
     def search(
         self,
@@ -199,6 +222,9 @@ class BankReader:
 
     def facets(self) -> dict[str, list]:
         """Return the values the filters offer: competencies, levels, kinds, tags, topics."""
+        return self.remember("facets", self._facets)
+
+    def _facets(self) -> dict[str, list]:
         return {
             "competencies": self._rows("SELECT id, title FROM competencies ORDER BY title"),
             "kinds": [
@@ -217,11 +243,14 @@ class BankReader:
     def competency_titles(self, missing_ok: bool = False) -> dict[str, str]:
         """Return competency id -> title (empty without a bank if `missing_ok`)."""
         try:
-            return {r["id"]: r["title"] for r in self._rows("SELECT id, title FROM competencies")}
+            return dict(self.remember("competency_titles", self._competency_titles))
         except BankUnavailable:
             if missing_ok:
                 return {}
             raise
+
+    def _competency_titles(self) -> dict[str, str]:
+        return {r["id"]: r["title"] for r in self._rows("SELECT id, title FROM competencies")}
 
     def loop_templates(self) -> list[dict]:
         """Return every loop template with its sessions and its competency weights.
@@ -229,6 +258,10 @@ class BankReader:
         `weights` maps every competency the sessions ask for to its weight on the debrief
         (1 unless the template's `weights:` says otherwise).
         """
+        # a deep copy: callers get dicts and lists of their own
+        return copy.deepcopy(self.remember("loop_templates", self._loop_templates))
+
+    def _loop_templates(self) -> list[dict]:
         rows = self._rows("SELECT * FROM loop_templates ORDER BY level, title")
         return [_loop_template(dict(r)) for r in rows]
 
@@ -237,7 +270,10 @@ class BankReader:
         return next((t for t in self.loop_templates() if t["id"] == template_id), None)
 
     def bank_questions(self) -> list[BankQuestion]:
-        """Return every question as the loop assembler sees it."""
+        """Return every question as the loop assembler sees it (frozen values)."""
+        return list(self.remember("bank_questions", self._bank_questions))
+
+    def _bank_questions(self) -> list[BankQuestion]:
         rows = self._rows(
             "SELECT id, title, minutes, competencies, levels, retired, kind, languages "
             "FROM questions"
@@ -258,6 +294,9 @@ class BankReader:
 
     def build_id(self) -> str:
         """Return the bank's build id."""
+        return self.remember("build_id", self._build_id)
+
+    def _build_id(self) -> str:
         rows = self._rows("SELECT value FROM meta WHERE key = 'build_id'")
         return rows[0]["value"] if rows else ""
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -500,6 +500,9 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
         )
         .where(LoopSession.interviewer_id == user.id)
         .order_by(Loop.created_at.desc(), LoopSession.position)
+        # the page names each session's candidate: loaded by the same joins, not one
+        # query per session (tests/test_query_counts.py)
+        .options(contains_eager(LoopSession.loop).contains_eager(Loop.candidate))
     ).all()
     now = utcnow()
     out: dict[str, list] = {"overdue": [], "in_progress": [], "upcoming": [], "done": []}
