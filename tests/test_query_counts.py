@@ -155,3 +155,30 @@ def test_what_every_page_reads_whole_from_the_bank_is_read_once_per_bank_build(
     load([content_root], path)
     assert "brand-new" in {q.id for q in reader.bank_questions()}
     assert reader.remember("x", lambda: 9) == 9
+
+
+def test_a_leads_home_lists_the_newest_active_candidates_and_links_to_all(app, client, users, auth):
+    """Regression (issue 11): the home page listed every active candidate (650 at scale)."""
+    from interviewkit.extensions import db
+    from interviewkit.main.routes import HOME_CANDIDATES
+    from interviewkit.models import Candidate
+
+    with app.app_context():
+        for i in range(HOME_CANDIDATES + 5):
+            db.session.add(
+                Candidate(
+                    name=f"Person {i:02d}",
+                    email=f"p{i}@example.com",
+                    role_title="Back-end engineer",
+                    level="mid",
+                    status="active" if i != 0 else "withdrawn",
+                )
+            )
+            db.session.flush()  # created_at in order
+        db.session.commit()
+    auth.login(users["hiring_lead"])
+    page = client.get("/").get_data(as_text=True)
+    listed = [f"Person {i:02d}" for i in range(HOME_CANDIDATES + 5) if f"Person {i:02d}<" in page]
+    assert len(listed) == HOME_CANDIDATES
+    assert "Person 29<" in page and "Person 04<" not in page
+    assert f"All {HOME_CANDIDATES + 4} active candidates" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, make_response, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -16,6 +16,7 @@ from ..security import login_required, wants_json
 from . import bp
 
 RETRY_AFTER_SECONDS = 2
+HOME_CANDIDATES = 25  # the active candidates a lead's home page lists, newest first
 
 
 @bp.get("/")
@@ -24,14 +25,22 @@ def index():
     """Show a lead their active candidates and an interviewer their open sessions."""
     queue = kit_service.queue(current_user)
     sessions = [s for key in ("overdue", "in_progress", "upcoming") for s, _ in queue[key]]
-    candidates = []
+    candidates, active = [], 0
     if current_user.is_lead:
-        candidates = db.session.execute(
+        # the most recent few; the candidates page lists (and pages) them all
+        active_only = Candidate.status == "active"
+        candidates = db.session.scalars(
             select(Candidate)
-            .where(Candidate.status == "active")
-            .order_by(Candidate.created_at.desc())
-        ).scalars()
-    return render_template("main/index.html", sessions=sessions, candidates=list(candidates))
+            .where(active_only)
+            .order_by(Candidate.created_at.desc(), Candidate.id.desc())
+            .limit(HOME_CANDIDATES)
+        ).all()
+        active = len(candidates)
+        if active == HOME_CANDIDATES:
+            active = db.session.scalar(select(func.count()).where(active_only))
+    return render_template(
+        "main/index.html", sessions=sessions, candidates=candidates, active=active
+    )
 
 
 def register_error_handlers(app) -> None:
