@@ -67,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
-    from . import cli, database, health, inputs, security, vocabulary
+    from . import cli, database, health, inputs, security, static_files, vocabulary
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .browse import bp as browse_bp
@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp, review_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
