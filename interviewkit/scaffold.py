@@ -38,7 +38,7 @@ TODO: the partial answer: what it gets right and the key thing it misses.
 TODO: the answer that meets the bar, in concrete terms.
 
 ### 4
-TODO: what goes beyond the bar: the depth or trade-off a strong candidate adds.
+All of 3, plus any two of: TODO: the depth or trade-offs a strong candidate adds.
 
 {bar}## Red flags
 

@@ -86,7 +86,7 @@ def test_question_page_shows_every_section(signed_in):
         "Bar by level",
         "Red flags",
         "Explain why one slow blocking call",
-        "Adds loop-lag metrics",
+        "Adds both loop-lag metrics",
     ):
         assert text in page
 

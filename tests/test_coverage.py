@@ -187,7 +187,7 @@ def test_cli_too_many_loops_fails_and_says_which(bank_app):
     lines = result.stdout.splitlines()
     assert lines[-1] == (
         "Cannot run 100 loops without repeating a question: "
-        "backend-junior, backend-mid, backend-senior."
+        "backend-junior, backend-mid, backend-senior, backend-staff."
     )
     assert "Gaps:" in lines
     advice = [line.strip() for line in lines[lines.index("Gaps:") + 1 : -2]]
@@ -219,7 +219,12 @@ def test_cli_json(bank_app):
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["loops"] == 100 and data["ok"] is False
-    assert data["unfillable"] == ["backend-junior", "backend-mid", "backend-senior"]
+    assert data["unfillable"] == [
+        "backend-junior",
+        "backend-mid",
+        "backend-senior",
+        "backend-staff",
+    ]
     assert len(data["cells"]) == 9 * 4
     assert {t["id"]: t["ok"] for t in data["templates"]} == dict.fromkeys(data["unfillable"], False)
     gaps = [n for n in data["needs"] if n["gap"]]

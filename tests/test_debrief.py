@@ -324,7 +324,7 @@ def test_the_dashboard_lists_candidates_awaiting_a_decision(debrief_app):
     AuthActions(client).login("lead@example.com")
     dash = client.get("/dashboard").get_data(as_text=True)
     awaiting = dash.split('id="awaiting-h"')[1].split('id="missing-h"')[0]
-    assert "Sam Rivera" in awaiting and "2 of 5" in awaiting
+    assert "Sam Rivera" in awaiting and "2 of 6" in awaiting
     missing = dash.split('id="missing-h"')[1].split('id="overdue-h"')[0]
     assert "Concurrency and debugging" in missing
     decide(client, ids["candidate"], outcome="no_hire", rationale="Below the bar on data design.")

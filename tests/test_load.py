@@ -37,7 +37,7 @@ def test_full_load_builds_every_table(content_root, bank_path):
     assert ids(bank_path) == ["sample-1", "sample-2", "sample-3", "sample-4"]
     assert rows(bank_path, "SELECT count(*) FROM competencies")[0][0] == 9
     assert rows(bank_path, "SELECT id FROM scales") == [("four-point",)]
-    assert len(rows(bank_path, "SELECT id FROM loop_templates")) == 3
+    assert len(rows(bank_path, "SELECT id FROM loop_templates")) == 4
     assert rows(bank_path, "SELECT level FROM question_levels WHERE question_id = 'sample-1'") == [
         ("mid",),
         ("senior",),

@@ -86,6 +86,7 @@ def test_assembled_loop_follows_the_template(lead, lead_app):
         assert [s.name for s in loop.sessions] == [
             "Technical screen",
             "System design",
+            "Coding exercise",
             "Deep dive",
             "Production engineering",
             "Leadership and collaboration",
@@ -98,6 +99,8 @@ def test_assembled_loop_follows_the_template(lead, lead_app):
             assert covered == set(session.competencies) or session.notes
             for q in session.questions:
                 assert "senior" in q.snapshot["levels"] or session.notes
+                # the coding session gets exercises, and only it does
+                assert (q.snapshot["kind"] == "hands-on") == (session.kinds == ["hands-on"])
                 assert q.reason
             seen += [q.question_id for q in session.questions]
         assert len(seen) == len(set(seen))  # no repeats within the loop

@@ -119,8 +119,9 @@ def test_the_queue_and_home_do_not_grow_with_the_interviewers_loops(
             for session in loop.sessions:
                 session.interviewer_id = ivan_id
         db.session.commit()
+        sessions = len(bank.loop_template("backend-mid")["sessions"])
     page = ivan.get("/queue").get_data(as_text=True)
-    assert page.count("Candidate 2") == len(bank.loop_template("backend-mid")["sessions"])
+    assert page.count("Candidate 2") == sessions
     assert {url: statements(app, ivan, url) for url in ("/queue", "/")} == before
 
 
