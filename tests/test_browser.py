@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import PASSWORD, PROJECT, app_with_bank, seed_two_interviewer_loop
 from werkzeug.serving import make_server
 
@@ -294,7 +295,8 @@ def test_lead_creates_a_candidate_and_assembles_a_loop(playwright_browser, live)
     expect(page.locator("select[name=template]")).to_have_value("backend-senior")
     page.click("input[type=submit]")
     expect(page.locator("h1")).to_have_text("Back-end engineer, senior")
-    assert page.locator(".session").count() == 5
+    sessions = yaml.safe_load((PROJECT / "rubrics/loops/backend-senior.md").read_text().split("---")[1])
+    assert page.locator(".session").count() == len(sessions["sessions"]) == 6
     page.locator("form[action$='/assign'] select").first.select_option(label="Ivan Interviewer")
     page.locator("form[action$='/assign'] button").first.click()
     expect(page.locator("form[action$='/assign'] select").first).to_have_value(
