@@ -299,9 +299,19 @@ UNDERFILLED = [
     pytest.param([q("a", 10), q("b", retired=True)], "retired, already asked", id="blocked"),
     pytest.param([q("a", 10), q("m", 10, levels=["mid"])], "suits senior", id="level"),
     pytest.param(
-        [q("a", 10), q("long", 35)], "takes 35 minutes, more than the 30 minutes left", id="long"
+        [q("a", 10), q("long", 41)], "takes 41 minutes, more than the 30 minutes left", id="long"
     ),
 ]
+
+
+def test_covering_prefers_a_pick_that_leaves_minutes_the_bank_can_fill():
+    # Budget 55, under-fill line 41.25. "a" is the least used, but after its 35 minutes
+    # neither 30 nor 25 fits the 20 left; "b" (30) leaves room for "c" (25).
+    bank = [q("a", 35), q("b", 30), q("c", 25)]
+    plan = assemble([spec(minutes=60)], "senior", bank, usage={"b": 1, "c": 1})
+    assert ids(plan) == ["b", "c"]
+    assert plan.sessions[0].minutes_used == 55
+    assert plan.sessions[0].notes == []
 
 
 @pytest.mark.parametrize(("bank", "text"), UNDERFILLED)

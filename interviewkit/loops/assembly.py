@@ -373,11 +373,14 @@ class _Session:
                 rest = sum(m for c, m in need.items() if c not in q.competencies)
                 return q.minutes + rest <= left
 
-            def key(q: BankQuestion, uncovered=uncovered, room=room):
+            fits = self._fits(free)
+
+            def key(q: BankQuestion, uncovered=uncovered, room=room, fits=fits):
                 breadth = sum(1 for c in uncovered if c in q.competencies)
                 return (
                     pool.distance(q),
                     not room(q),
+                    not fits(q),
                     pool.foreign(q),
                     pool.times(q),
                     -breadth,
@@ -389,6 +392,41 @@ class _Session:
             if pool.distance(best):
                 self.note(self._level_note(best, comp, free, left))
             uncovered = [c for c in uncovered if c not in best.competencies]
+
+    def _fits(self, free: list[BankQuestion]):
+        """Return a test: would the session still fill to the underfill line after this pick?
+
+        Covering picks the scarcest competency's question first; of two equally good ones,
+        prefer the one whose leftover minutes one or two more level-suited questions can
+        use (a 35-minute pick in a 55-minute budget leaves 20 minutes that may fit nothing,
+        where a 30-minute one leaves room for a 25). Only the minutes are compared, not the
+        questions themselves, so this stays cheap on a bank of thousands.
+        """
+        pool, used, line = self.pool, self.plan.minutes_used, UNDERFILL_RATIO * self.budget
+        minutes = Counter(q.minutes for q in free if pool.distance(q) == 0 and self.covers(q))
+
+        def fits(q: BankQuestion) -> bool:
+            after = used + q.minutes
+            if after >= line:
+                return True
+            spare = Counter(minutes)
+            if pool.distance(q) == 0 and self.covers(q):
+                spare[q.minutes] -= 1
+            sizes = sorted(m for m, n in spare.items() if n > 0)
+            room = self.budget - after
+            for i, m in enumerate(sizes):
+                if m > room:
+                    break
+                if after + m >= line:
+                    return True
+                for m2 in sizes[i:]:
+                    if m + m2 > room:
+                        break
+                    if (m2 > m or spare[m] > 1) and after + m + m2 >= line:
+                        return True
+            return False
+
+        return fits
 
     def fill(self) -> None:
         """Fill the minutes left with level-suited questions, least-covered competency first."""
