@@ -183,3 +183,30 @@ def test_a_leads_home_lists_the_newest_active_candidates_and_links_to_all(app, c
     assert len(listed) == HOME_CANDIDATES
     assert "Person 29<" in page and "Person 04<" not in page
     assert f"All {HOME_CANDIDATES + 4} active candidates" in page
+
+
+def test_an_interviewers_home_reads_only_open_sessions_and_the_queue_keeps_the_rest(
+    tmp_path, database_url, real_bank
+):
+    """Issue 11: home read every session the interviewer ever ran to show the open ones."""
+    from interviewkit.extensions import db
+    from interviewkit.kit.service import queue
+    from interviewkit.models import LoopSession, User
+
+    app = app_with_bank(tmp_path, database_url, real_bank)
+    ids = seed_two_interviewer_loop(app)
+    with app.app_context():
+        session = db.session.get(LoopSession, ids["ivan_session"])
+        comps = {c: 3 for c in session.competencies}
+    submit_scorecard(app, ids["ivan_session"], "ivan@example.com", comps)
+    with app.app_context(), app.test_request_context():
+        ivan = db.session.scalar(db.select(User).filter_by(email="ivan@example.com"))
+        everything = queue(ivan)
+        still_open = queue(ivan, open_only=True)
+    assert [s.id for s, _ in everything["done"]] == [ids["ivan_session"]]
+    assert all(not rows for rows in still_open.values())
+    client = app.test_client()
+    AuthActions(client).login("ivan@example.com")
+    home = client.get("/").get_data(as_text=True)
+    assert f"/kit/{ids['ivan_session']}" not in home
+    assert f"/kit/{ids['ivan_session']}" in client.get("/queue").get_data(as_text=True)

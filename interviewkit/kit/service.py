@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -478,8 +478,14 @@ def feedback_for_many(user: User, candidates: list[Candidate]) -> dict[int, list
     return out
 
 
-def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
+def queue(
+    user: User, *, open_only: bool = False
+) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
     """Return the user's sessions in four sections, each state in exactly one of them.
+
+    `open_only` leaves the submitted ones out in the query itself ("done" is then empty):
+    the home page shows only what is still to do, and an interviewer's history grows
+    by a few hundred sessions a year.
 
     - "done" (Submitted): the scorecard is submitted, evidence and all.
     - "overdue": not submitted, and past its deadline (`due_at`): after the ratings were
@@ -490,6 +496,9 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
       evidence still to write.
     - "upcoming": no scorecard yet, and not overdue.
     """
+    mine = LoopSession.interviewer_id == user.id
+    if open_only:
+        mine &= or_(Scorecard.id.is_(None), Scorecard.status != CardStatus.SUBMITTED)
     rows = db.session.execute(
         select(LoopSession, Scorecard)
         .join(Loop)
@@ -498,7 +507,7 @@ def queue(user: User) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
             Scorecard,
             (Scorecard.session_id == LoopSession.id) & (Scorecard.interviewer_id == user.id),
         )
-        .where(LoopSession.interviewer_id == user.id)
+        .where(mine)
         .order_by(Loop.created_at.desc(), LoopSession.position)
         # the page names each session's candidate: loaded by the same joins, not one
         # query per session (tests/test_query_counts.py)

@@ -23,7 +23,7 @@ HOME_CANDIDATES = 25  # the active candidates a lead's home page lists, newest f
 @login_required
 def index():
     """Show a lead their active candidates and an interviewer their open sessions."""
-    queue = kit_service.queue(current_user)
+    queue = kit_service.queue(current_user, open_only=True)
     sessions = [s for key in ("overdue", "in_progress", "upcoming") for s, _ in queue[key]]
     candidates, active = [], 0
     if current_user.is_lead:
