@@ -952,10 +952,123 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
                 f"{best.p99:.1f} ms); {why}"
             )
 
+    if args.floor_seconds > 0:
+        # The floor: the same rows committed by plain sqlite3, same pragmas, as many writer
+        # processes as the server has workers, in the same run on the same database.
+        typical = max((u.last_saved for u in bench.users), key=len, default="") or "note"
+        rate, p99 = commit_floor(tmp / "app.db", args.workers, args.floor_seconds, typical)
+        best_rate = best.achieved if not args.no_ramp and best else main.achieved
+        print(
+            f"\nfloor: plain sqlite3, {args.workers} writer processes, one save's rows per "
+            f"commit (synchronous={SYNCHRONOUS}), {args.floor_seconds:g} s: {rate:,.0f} "
+            f"commits/s, p99 {p99:.1f} ms; the app's best sustained rate is "
+            f"{best_rate / rate:.1%} of it"
+        )
+
     print()
     print(server_problems(tmp))
     print(f"total time {time.perf_counter() - began:.0f} s")
     return 0 if main.passed else 1
+
+
+def _floor_writer(
+    db_path: str, cards: list[int], text: str, seconds: float, start: float, out
+) -> None:
+    """Commit the rows of one autosave per transaction, as fast as sqlite3 allows.
+
+    The same statements the app's save makes (read the text and its idempotency record,
+    update the text, add a revision, prune old revisions, touch the scorecard), in one
+    `BEGIN IMMEDIATE` transaction each, with the app's pragmas. No HTTP, no ORM, no Flask.
+    """
+    from interviewkit.database import BUSY_TIMEOUT_MS
+    from interviewkit.kit.service import KEEP_REVISIONS
+
+    con = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    for pragma in (
+        "PRAGMA journal_mode = WAL",
+        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys = ON",
+        f"PRAGMA synchronous = {SYNCHRONOUS}",
+    ):
+        con.execute(pragma)
+    while time.time() < start:
+        time.sleep(0.001)
+    latencies: list[float] = []
+    end = start + seconds
+    turn = 0
+    while time.time() < end:
+        card = cards[turn % len(cards)]
+        turn += 1
+        began = time.perf_counter()
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        save_id = uuid.uuid4().hex
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(
+            "SELECT id FROM kit_revisions WHERE scorecard_id = ? AND save_id = ?", (card, save_id)
+        ).fetchone()
+        row = con.execute(
+            "SELECT id, version FROM kit_texts WHERE scorecard_id = ? AND key = 'general'", (card,)
+        ).fetchone()
+        if row is None:
+            cur = con.execute(
+                "INSERT INTO kit_texts (scorecard_id, key, text, version, updated_at) "
+                "VALUES (?, 'general', '', 0, ?)",
+                (card, now),
+            )
+            row = (cur.lastrowid, 0)
+        version = row[1] + 1
+        con.execute(
+            "UPDATE kit_texts SET text = ?, version = ?, updated_at = ? WHERE id = ?",
+            (f"{text} {turn}", version, now, row[0]),
+        )
+        con.execute(
+            "INSERT INTO kit_revisions (scorecard_id, key, version, text, save_id, conflict, "
+            "created_at) VALUES (?, 'general', ?, ?, ?, 0, ?)",
+            (card, version, f"{text} {turn}", save_id, now),
+        )
+        if version > KEEP_REVISIONS:
+            con.execute(
+                "DELETE FROM kit_revisions WHERE scorecard_id = ? AND key = 'general' "
+                "AND version <= ?",
+                (card, version - KEEP_REVISIONS),
+            )
+        con.execute("UPDATE scorecards SET updated_at = ? WHERE id = ?", (now, card))
+        con.execute("COMMIT")
+        latencies.append((time.perf_counter() - began) * 1000)
+    con.close()
+    out.put(latencies)
+
+
+def commit_floor(db_path: Path, processes: int, seconds: float, text: str) -> tuple[float, float]:
+    """Return (commits per second, p99 ms) of `processes` plain sqlite3 writers.
+
+    Each writer is its own process (like a gunicorn worker) with its own share of the
+    benchmark's scorecards, so the floor writes the same rows as the app did.
+    """
+    import multiprocessing
+
+    with contextlib.closing(sqlite3.connect(db_path)) as con:
+        cards = [r[0] for r in con.execute("SELECT id FROM scorecards ORDER BY id")]
+    if not cards:
+        raise BenchError("the floor found no scorecards to write")
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    start = time.time() + 2.0  # every writer connected and waiting before the clock starts
+    workers = [
+        context.Process(
+            target=_floor_writer,
+            args=(str(db_path), cards[i::processes] or cards, text, seconds, start, out),
+        )
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    latencies: list[float] = []
+    for _ in workers:
+        latencies.extend(out.get(timeout=seconds + 60))
+    for worker in workers:
+        worker.join()
+    return len(latencies) / seconds, percentile(latencies, 99)
 
 
 def database_bytes(path: Path) -> int:
@@ -993,6 +1106,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--ramp-cap", type=int, default=1600, help="most interviewers in the ramp (default 1600)"
+    )
+    parser.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=5,
+        help="seconds of plain sqlite3 commits measured as the floor (default 5; 0: none)",
     )
     args = parser.parse_args(argv)
     if args.users < 1 or args.workers < 1 or args.ramp_cap < 1:
