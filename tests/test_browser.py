@@ -295,7 +295,9 @@ def test_lead_creates_a_candidate_and_assembles_a_loop(playwright_browser, live)
     expect(page.locator("select[name=template]")).to_have_value("backend-senior")
     page.click("input[type=submit]")
     expect(page.locator("h1")).to_have_text("Back-end engineer, senior")
-    sessions = yaml.safe_load((PROJECT / "rubrics/loops/backend-senior.md").read_text().split("---")[1])
+    sessions = yaml.safe_load(
+        (PROJECT / "rubrics/loops/backend-senior.md").read_text().split("---")[1]
+    )
     assert page.locator(".session").count() == len(sessions["sessions"]) == 6
     page.locator("form[action$='/assign'] select").first.select_option(label="Ivan Interviewer")
     page.locator("form[action$='/assign'] button").first.click()

@@ -210,3 +210,41 @@ def test_an_interviewers_home_reads_only_open_sessions_and_the_queue_keeps_the_r
     home = client.get("/").get_data(as_text=True)
     assert f"/kit/{ids['ivan_session']}" not in home
     assert f"/kit/{ids['ivan_session']}" in client.get("/queue").get_data(as_text=True)
+
+
+def test_a_search_is_answered_from_memory_until_the_bank_is_rebuilt(tmp_path, content_root):
+    """Issue 11: ranking a common word's thousands of matches ran on every search."""
+    from conftest import write_question
+
+    from interviewkit.bank.reader import BankReader
+    from interviewkit.bank.writer import load
+
+    path = tmp_path / "bank.db"
+    load([content_root], path)
+    reader = BankReader(path)
+    seen: list[str] = []
+    event.listen(reader.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    first = reader.search("pool")
+    reads = len(seen)
+    assert reads >= 1
+    again = reader.search("pool")
+    assert len(seen) == reads and again == first
+    again.clear()  # callers get their own list
+    assert reader.search("pool") == first
+    reader.search("pool", level="senior")  # other filters are another search
+    assert len(seen) == reads + 1
+    write_question(content_root, "pool-bounds", prompt="Explain what a connection pool bounds.")
+    load([content_root], path)
+    assert "pool-bounds" in [h.id for h in reader.search("pool")]
+
+
+def test_the_tag_filter_keeps_the_chosen_tag_and_escapes_every_option():
+    from interviewkit.browse.routes import mark_selected, option_list
+
+    options = option_list(["a<b", "caching", "pool"])
+    assert str(mark_selected(options, "caching")) == (
+        "<option>a&lt;b</option><option selected>caching</option><option>pool</option>"
+    )
+    assert str(mark_selected(options, "a<b")).startswith("<option selected>a&lt;b</option>")
+    assert "selected" not in str(mark_selected(options, "cach"))
+    assert mark_selected(options, "") == options

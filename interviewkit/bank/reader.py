@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -51,6 +52,7 @@ class Hit:
     snippet: Markup
 
 
+SEARCHES_KEPT = 256  # distinct searches whose answers a process keeps per bank file
 NOT_BUILT = "The question bank is not built yet: run `interviewkit load` to build it."
 
 
@@ -172,7 +174,18 @@ class BankReader:
         tag: str = "",
         limit: int = 50,
     ) -> list[Hit]:
-        """Return questions matching the words and filters, best match first."""
+        """Return questions matching the words and filters, best match first.
+
+        Answers are kept per bank file (the last SEARCHES_KEPT distinct searches, by this
+        process): a bank never changes once built, and ranking a common word's thousands
+        of matches costs tens of milliseconds on a large bank.
+        """
+        cached = self.remember("searches", lambda: lru_cache(maxsize=SEARCHES_KEPT)(self._search))
+        return list(cached(query, competency, level, kind, tag, limit))
+
+    def _search(
+        self, query: str, competency: str, level: str, kind: str, tag: str, limit: int
+    ) -> tuple[Hit, ...]:
         where, params = ["q.retired = 0"], {"limit": limit}
         if competency:
             where.append(
@@ -206,7 +219,7 @@ class BankReader:
                 "substr(q.prompt, 1, 180) AS snip FROM questions q "
                 f"WHERE {' AND '.join(where)} ORDER BY q.topic, q.title LIMIT :limit"
             )
-        return [
+        return tuple(
             Hit(
                 r["id"],
                 r["title"],
@@ -218,7 +231,7 @@ class BankReader:
                 _snippet(r["snip"]),
             )
             for r in self._rows(sql, **params)
-        ]
+        )
 
     def facets(self) -> dict[str, list]:
         """Return the values the filters offer: competencies, levels, kinds, tags, topics."""
