@@ -687,3 +687,11 @@ def test_property_assembled_sessions_pass_check_session(case):
         )
         assert [v for v in found if v.severity == "error"] == []
         assert not any("over the session" in v.message or "none of" in v.message for v in found)
+
+
+def test_filling_prefers_questions_about_this_sessions_competencies_only():
+    # "x" also covers security, which another session (or the next loop) may need more.
+    bank = [q("a", 20), q("x", 15, comps=["api", "security"]), q("y", 15)]
+    for seed in range(6):
+        plan = assemble([spec()], "senior", bank, seed=seed, usage={"x": 1, "y": 1})
+        assert ids(plan) == ["a", "y"], seed

@@ -448,8 +448,21 @@ class _Session:
             def balance(q: BankQuestion, counts=counts) -> int:
                 return min(counts[c] for c in self.covers(q))
 
+            # Of equals, a question about this session's competencies only: one that also
+            # covers another session's (a concurrency question that scores code quality too)
+            # is worth more there, and in the next loops for the same candidate.
+            def stray(q: BankQuestion) -> int:
+                return len(q.competencies) - len(self.covers(q))
+
             best = min(
-                found, key=lambda q: (balance(q), pool.foreign(q), pool.times(q), self.rank[q.id])
+                found,
+                key=lambda q: (
+                    balance(q),
+                    pool.foreign(q),
+                    pool.times(q),
+                    stray(q),
+                    self.rank[q.id],
+                ),
             )
             peers = [q for q in found if balance(q) == balance(best)]
             self.add(best, self._fill_reason(best, peers))
