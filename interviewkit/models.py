@@ -9,7 +9,7 @@ import hashlib
 from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from .extensions import db
 from .vocabulary import DECISION_LABELS, RATINGS_LOCKED, CardStatus, Role
@@ -87,8 +87,11 @@ class LoginSession(db.Model):
     @classmethod
     def find_active(cls, token: str) -> LoginSession | None:
         """Return the unrevoked login session for a token, or None."""
+        # the user comes in the same query: every signed-in request asks for both
         return db.session.execute(
-            select(cls).where(cls.token_hash == cls.hash_token(token), cls.revoked_at.is_(None))
+            select(cls)
+            .where(cls.token_hash == cls.hash_token(token), cls.revoked_at.is_(None))
+            .options(joinedload(cls.user))
         ).scalar_one_or_none()
 
 

@@ -248,3 +248,13 @@ def test_the_tag_filter_keeps_the_chosen_tag_and_escapes_every_option():
     assert str(mark_selected(options, "a<b")).startswith("<option selected>a&lt;b</option>")
     assert "selected" not in str(mark_selected(options, "cach"))
     assert mark_selected(options, "") == options
+
+
+def test_a_signed_in_request_finds_its_login_and_user_in_one_statement(app, client, users, auth):
+    """Issue 11: every signed-in request read the login session, then its user."""
+    from interviewkit.extensions import db
+
+    auth.login(users["interviewer"])
+    with app.app_context():
+        begin = 1 if db.engine.dialect.name == "sqlite" else 0  # SQLite: BEGIN is a statement
+    assert statements(app, client, "/kit/token") == 1 + begin
