@@ -124,7 +124,7 @@ WRK_THREADS = 2
 WRK_TIMEOUT = "30s"  # a slow page must be measured, not counted as a socket timeout
 SOCKET_ERRORS = ("connect", "read", "write", "timeout")  # wrk's counts of requests without answer
 COMMON_WORD = "request"  # in every generated question's code block
-RARE_WORD = "stampede"  # in one shipped question
+RARE_WORD = "thermostat"  # in one shipped question (the bank must keep it rare: the run checks)
 INSTALL_HINT = (
     "wrk is not installed: install it from Debian's packages with `sudo apt-get install wrk` "
     "(Debian and Ubuntu), then run the benchmark again"
