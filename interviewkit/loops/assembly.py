@@ -404,25 +404,29 @@ class _Session:
         """
         pool, used, line = self.pool, self.plan.minutes_used, UNDERFILL_RATIO * self.budget
         minutes = Counter(q.minutes for q in free if pool.distance(q) == 0 and self.covers(q))
+        sizes = sorted(minutes)
 
         def fits(q: BankQuestion) -> bool:
             after = used + q.minutes
             if after >= line:
                 return True
-            spare = Counter(minutes)
-            if pool.distance(q) == 0 and self.covers(q):
-                spare[q.minutes] -= 1
-            sizes = sorted(m for m, n in spare.items() if n > 0)
+            own = q.minutes if pool.distance(q) == 0 and self.covers(q) else None
+
+            def spare(m: int) -> int:  # other suited questions of m minutes
+                return minutes[m] - (m == own)
+
             room = self.budget - after
             for i, m in enumerate(sizes):
                 if m > room:
                     break
+                if spare(m) < 1:
+                    continue
                 if after + m >= line:
                     return True
                 for m2 in sizes[i:]:
                     if m + m2 > room:
                         break
-                    if (m2 > m or spare[m] > 1) and after + m + m2 >= line:
+                    if spare(m2) > (m2 == m) and after + m + m2 >= line:
                         return True
             return False
 
