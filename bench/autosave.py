@@ -972,7 +972,7 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
 
 
 def _floor_writer(
-    db_path: str, cards: list[int], text: str, seconds: float, start: float, out
+    db_path: str, cards: list[int], text: str, seconds: float, start: float, synchronous, out
 ) -> None:
     """Commit the rows of one autosave per transaction, as fast as sqlite3 allows.
 
@@ -980,16 +980,11 @@ def _floor_writer(
     update the text, add a revision, prune old revisions, touch the scorecard), in one
     `BEGIN IMMEDIATE` transaction each, with the app's pragmas. No HTTP, no ORM, no Flask.
     """
-    from interviewkit.database import BUSY_TIMEOUT_MS
+    from interviewkit.database import BUSY_TIMEOUT_MS, _pragmas
     from interviewkit.kit.service import KEEP_REVISIONS
 
     con = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    for pragma in (
-        "PRAGMA journal_mode = WAL",
-        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-        "PRAGMA foreign_keys = ON",
-        f"PRAGMA synchronous = {SYNCHRONOUS}",
-    ):
+    for pragma in _pragmas({"SQLITE_SYNCHRONOUS": synchronous}):  # the app's own list
         con.execute(pragma)
     while time.time() < start:
         time.sleep(0.001)
@@ -1057,7 +1052,16 @@ def commit_floor(db_path: Path, processes: int, seconds: float, text: str) -> tu
     workers = [
         context.Process(
             target=_floor_writer,
-            args=(str(db_path), cards[i::processes] or cards, text, seconds, start, out),
+            # SYNCHRONOUS is passed on: a spawned process starts from the module's default
+            args=(
+                str(db_path),
+                cards[i::processes] or cards,
+                text,
+                seconds,
+                start,
+                SYNCHRONOUS,
+                out,
+            ),
         )
         for i in range(processes)
     ]
