@@ -23,6 +23,8 @@ BUSY_TIMEOUT_MS = 10_000
 # survives a power cut or an OS crash; NORMAL can lose the last commits (see
 # docs/operations.md for the measured cost).
 SYNCHRONOUS_LEVELS = ("FULL", "NORMAL", "EXTRA")
+CACHE_MB = 16  # SQLite page cache per connection
+MMAP_MB = 256  # memory-mapped reads of the app database
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -50,11 +52,20 @@ def _pragmas(config) -> list[str]:
             f"SQLITE_SYNCHRONOUS is {synchronous!r}: use one of {', '.join(SYNCHRONOUS_LEVELS)}"
         )
     timeout = int(config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
+    # The page cache (per connection) and memory-mapped reads (shared by every process
+    # through the OS): the numbers scan tens of thousands of scores, and SQLite's default
+    # 2 MB cache made each scan re-read pages (bench/README.md, "The numbers, cold").
+    cache_mb = int(config.get("SQLITE_CACHE_MB", CACHE_MB))
+    mmap_mb = int(config.get("SQLITE_MMAP_MB", MMAP_MB))
+    if cache_mb < 0 or mmap_mb < 0:
+        raise ValueError("SQLITE_CACHE_MB and SQLITE_MMAP_MB are sizes in MB: use 0 or more")
     return [
         "PRAGMA journal_mode = WAL",
         f"PRAGMA busy_timeout = {timeout}",
         "PRAGMA foreign_keys = ON",
         f"PRAGMA synchronous = {synchronous}",
+        f"PRAGMA cache_size = {-1024 * cache_mb}",  # negative: KiB, not pages
+        f"PRAGMA mmap_size = {mmap_mb * 1024 * 1024}",
     ]
 
 
@@ -84,5 +95,12 @@ def sqlite_pragmas(engine: Engine) -> dict:
     with engine.connect() as conn:
         return {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+            for name in (
+                "journal_mode",
+                "busy_timeout",
+                "foreign_keys",
+                "synchronous",
+                "cache_size",
+                "mmap_size",
+            )
         }

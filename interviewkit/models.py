@@ -359,6 +359,8 @@ class KitScore(db.Model):
     __tablename__ = "kit_scores"
     __table_args__ = (
         Index("ux_kit_scores_card_question", "scorecard_id", "loop_question_id", unique=True),
+        # Covering: question statistics read scores without the rows (migration e8f1a2b3c4d6).
+        Index("ix_kit_scores_card_question_score", "scorecard_id", "loop_question_id", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -380,6 +382,8 @@ class CompetencyRating(db.Model):
     __tablename__ = "competency_ratings"
     __table_args__ = (
         Index("ux_ratings_card_competency", "scorecard_id", "competency", unique=True),
+        # Covering: calibration and agreement read scores without the evidence (e8f1a2b3c4d6).
+        Index("ix_ratings_card_competency_score", "scorecard_id", "competency", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ import pytest
 from conftest import drop_everything, empty_app, make_app
 from sqlalchemy import text
 
-from interviewkit.database import BUSY_TIMEOUT_MS, sqlite_pragmas
+from interviewkit.database import BUSY_TIMEOUT_MS, CACHE_MB, MMAP_MB, sqlite_pragmas
 from interviewkit.extensions import db
 
 
@@ -28,7 +28,23 @@ def test_sqlite_pragmas_on_a_fresh_pooled_connection(sqlite_app):
         "busy_timeout": BUSY_TIMEOUT_MS,
         "foreign_keys": 1,
         "synchronous": 2,  # FULL: an acknowledged save survives a power cut (issue 8.4)
+        "cache_size": -1024 * CACHE_MB,  # the numbers' scans stay in memory (issue 9)
+        "mmap_size": MMAP_MB * 1024 * 1024,
     }
+
+
+def test_sqlite_cache_and_mmap_are_settings(tmp_path):
+    app = make_app(
+        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", SQLITE_CACHE_MB=4, SQLITE_MMAP_MB=0
+    )
+    with app.app_context():
+        pragmas = sqlite_pragmas(db.engine)
+    assert (pragmas["cache_size"], pragmas["mmap_size"]) == (-4096, 0)
+
+
+def test_a_negative_sqlite_cache_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="SQLITE_CACHE_MB and SQLITE_MMAP_MB"):
+        make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", SQLITE_CACHE_MB=-1)
 
 
 def test_two_sqlite_writers_wait_for_each_other(sqlite_app):
