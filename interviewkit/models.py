@@ -104,6 +104,36 @@ def revoke_login_sessions(user: User) -> None:
     )
 
 
+class ApiToken(db.Model):
+    """A personal API token: a user's key for scripts, shown once, stored as a hash.
+
+    The token acts as its user with that user's role, narrowed by its scope: `read`
+    tokens may only read. It stops working when revoked, when it expires or when its
+    user is disabled.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it
+    scope: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship()
+
+    def state(self, now: datetime) -> str:
+        """Return "active", "expired" or "revoked"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if now >= self.expires_at else "active"
+
+
 class Candidate(db.Model):
     """A person being interviewed for a role at a target level."""
 

@@ -120,6 +120,16 @@ class CandidateStatus(enum.StrEnum):
 CANDIDATE_STATUSES: tuple[str, ...] = tuple(status.value for status in CandidateStatus)
 
 
+class TokenScope(enum.StrEnum):
+    """What a personal API token may do: read, or read and write."""
+
+    READ = "read"
+    READ_WRITE = "read-write"
+
+
+TOKEN_SCOPES: tuple[str, ...] = tuple(scope.value for scope in TokenScope)
+
+
 def template_globals() -> dict:
     """Return the vocabulary as Jinja globals, so templates never spell a value out."""
     return {
