@@ -56,6 +56,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # SQLite: FULL makes "All changes saved" survive a power cut (docs/operations.md).
         SQLITE_SYNCHRONOUS="FULL",
         SQLITE_BUSY_TIMEOUT_MS=10_000,
+        # The JSON API: requests per token (or address) in the shared limiter store, and
+        # the largest body it reads (413 above it).
+        API_RATE_LIMIT="600 per minute",
+        API_MAX_BODY=1024 * 1024,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -69,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import cli, database, health, inputs, security, static_files, vocabulary
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .browse import bp as browse_bp
     from .candidates import bp as candidates_bp
@@ -87,7 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     static_files.init_app(app)
-    for bp in (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp, review_bp):
+    blueprints = (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp)
+    for bp in (*blueprints, review_bp, api_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.jinja_env.globals.update(

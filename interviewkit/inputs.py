@@ -9,7 +9,7 @@ neither database can store a lone surrogate).
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
 from .security import JSON_ENDPOINTS
@@ -56,10 +56,12 @@ def check_request() -> None:
     limit = LARGE_BODY_ENDPOINTS.get(request.endpoint or "")
     if limit is not None:
         request.max_content_length = limit
+    elif request.blueprint == "api":
+        request.max_content_length = current_app.config["API_MAX_BODY"]
     if len(request.full_path) > MAX_URL:
         abort(414)
     if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
-        if request.endpoint not in JSON_ENDPOINTS:
+        if request.endpoint not in JSON_ENDPOINTS and request.blueprint != "api":
             abort(415, description="This address takes a form, not JSON.")
         try:
             request.get_json(silent=True)  # parsed once here, cached for the view

@@ -134,6 +134,27 @@ class ApiToken(db.Model):
         return "expired" if now >= self.expires_at else "active"
 
 
+class IdempotentRequest(db.Model):
+    """A create request sent with an Idempotency-Key, and the answer it got.
+
+    A retry with the same key and the same request gets the same answer instead of
+    creating a second thing; the same key with a different request is refused. Keys are
+    per user and kept for IDEMPOTENCY_HOURS.
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (Index("ux_idempotent_user_key", "user_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # method, path and body, hashed
+    status: Mapped[int] = mapped_column()
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Candidate(db.Model):
     """A person being interviewed for a role at a target level."""
 

@@ -61,10 +61,10 @@ def new():
     form = CandidateForm()
     duplicates: list[Candidate] = []
     if form.validate_on_submit():
-        duplicates = _same_email(form.email.data)
+        duplicates = same_email(form.email.data)
         if not duplicates or form.allow_duplicate.data:
             candidate = Candidate(created_by_id=current_user.id)
-            _fill(candidate, form)
+            fill(candidate, form)
             db.session.add(candidate)
             db.session.flush()
             audit(current_user, "candidate_created", candidate, **_duplicate_detail(duplicates))
@@ -74,7 +74,7 @@ def new():
     return render_template("candidates/form.html", form=form, candidate=None, duplicates=duplicates)
 
 
-def _same_email(email: str, exclude_id: int | None = None) -> list[Candidate]:
+def same_email(email: str, exclude_id: int | None = None) -> list[Candidate]:
     """Return the other candidates with this email, compared trimmed and case-insensitively."""
     query = select(Candidate).where(func.lower(func.trim(Candidate.email)) == email.strip().lower())
     if exclude_id is not None:
@@ -86,7 +86,8 @@ def _duplicate_detail(duplicates: list[Candidate]) -> dict:
     return {"duplicate_of": [c.id for c in duplicates]} if duplicates else {}
 
 
-def _fill(candidate: Candidate, form: CandidateForm) -> None:
+def fill(candidate: Candidate, form: CandidateForm) -> None:
+    """Copy a valid candidate form onto a candidate (the pages and the API share it)."""
     candidate.name = form.name.data.strip()
     candidate.email = _email(form)
     candidate.role_title = form.role_title.data.strip()
@@ -120,9 +121,9 @@ def edit(candidate_id: int):
     duplicates: list[Candidate] = []
     if form.validate_on_submit():
         if _email(form) != candidate.email.strip().lower():  # only a changed email is checked
-            duplicates = _same_email(_email(form), exclude_id=candidate.id)
+            duplicates = same_email(_email(form), exclude_id=candidate.id)
         if not duplicates or form.allow_duplicate.data:
-            _fill(candidate, form)
+            fill(candidate, form)
             audit(current_user, "candidate_updated", candidate, **_duplicate_detail(duplicates))
             db.session.commit()
             flash("Saved.", "info")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, render_template
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
+from ..api import problems
 from ..bank.reader import BankUnavailable
 from ..extensions import db
 from ..kit import service as kit_service
@@ -16,6 +17,7 @@ from ..security import login_required, wants_json
 from . import bp
 
 RETRY_AFTER_SECONDS = 2
+API_PREFIX = "/api/"
 HOME_CANDIDATES = 25  # the active candidates a lead's home page lists, newest first
 
 
@@ -62,6 +64,10 @@ def register_error_handlers(app) -> None:
     }
 
     def handler(error):
+        if request.path.startswith(API_PREFIX):  # the API answers problem documents
+            if (getattr(error, "code", 500) or 500) >= 500:
+                db.session.rollback()
+            return problems.from_error(error)
         code = getattr(error, "code", 500) or 500
         if code >= 500:
             db.session.rollback()  # so the error page itself can still use the database
@@ -93,6 +99,8 @@ def register_error_handlers(app) -> None:
 
     def no_bank(error):
         message = str(error) or "The question bank is not built yet."
+        if request.path.startswith(API_PREFIX):
+            return problems.problem_response("unavailable", message)
         if wants_json():
             return jsonify(error="no_bank", message=message), 503
         return render_template("browse/no_bank.html", message=message), 503
