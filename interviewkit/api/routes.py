@@ -33,7 +33,7 @@ from ..tokens import find_token
 from ..vocabulary import CANDIDATE_STATUSES, LEVELS, Role, TokenScope
 from . import bp
 from .problems import ApiProblem, from_error, problem_response
-from .spec import openapi_document
+from .spec import openapi_document, query_parameters
 
 LEADS = (Role.LEAD, Role.ADMIN)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -80,6 +80,23 @@ def api_csrf_error(error):
         "csrf",
         "Send the page's CSRF token as X-CSRFToken, or use a personal token instead.",
     )
+
+
+@bp.before_request
+def known_parameters() -> None:
+    """Refuse a query parameter the operation does not take (a typo would be ignored)."""
+    if request.url_rule is None or request.method in ("HEAD", "OPTIONS"):
+        return
+    allowed = query_parameters(request.url_rule.rule, request.method)
+    for name in request.args:
+        if name not in allowed:
+            shown = name[:40]
+            raise ApiProblem(
+                "invalid-parameter",
+                f"{shown!r} is not a parameter here"
+                + (f": use {', '.join(sorted(allowed))}." if allowed else "."),
+                field=shown,
+            )
 
 
 @bp.before_request
@@ -234,14 +251,11 @@ def bank_info():
 def questions():
     """Search the bank's questions, with filters and cursor pagination."""
     limit = _limit()
-    facets = bank.facets()
     args = {
-        "q": request.args.get("q", "").strip()[:200],
-        "competency": _choice("competency", [c["id"] for c in facets["competencies"]]),
-        "level": _choice("level", LEVELS),
-        "kind": _choice("kind", facets["kinds"]),
-        "tag": request.args.get("tag", "").strip()[:200],
+        name: request.args.get(name, "").strip()[:200]
+        for name in ("q", "competency", "kind", "tag")
     }
+    args["level"] = _choice("level", LEVELS)
     build = bank.build_id()
     cursor = _decode_cursor("questions")
     offset = 0

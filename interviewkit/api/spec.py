@@ -32,8 +32,28 @@ PROBLEM_RESPONSE = {
 }
 
 STRING_ARRAY = {"type": "array", "items": {"type": "string"}}
+# What a one-line text field accepts (interviewkit/text.py): no control character and no
+# broken surrogate; LINE also needs something other than spaces.
+_VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+_PLAIN = r"[^\x00-\x1f\x7f-\x9f]"
+LINE = f"^{_PLAIN}*{_VISIBLE}{_PLAIN}*$"
+PLAIN = f"^{_PLAIN}*$"
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+_CANDIDATE_FIELDS = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": LINE},
+    "email": {"type": "string", "format": "email", "maxLength": 254},
+    "role_title": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": LINE},
+    "level": {"type": "string", "enum": list(LEVELS)},
+    "status": {"type": "string", "enum": list(CANDIDATE_STATUSES)},
+    "links": {
+        "type": "array",
+        "maxItems": 10,
+        "items": {"type": "string", "format": "uri"},
+    },
+    "language": {"type": "string", "maxLength": 40},
+}
 
 SCHEMAS = {
     "Problem": {
@@ -230,25 +250,14 @@ SCHEMAS = {
     "CandidateFields": {
         "type": "object",
         "additionalProperties": False,
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 120},
-            "email": {"type": "string", "format": "email", "maxLength": 254},
-            "role_title": {"type": "string", "minLength": 1, "maxLength": 120},
-            "level": {"type": "string", "enum": list(LEVELS)},
-            "status": {"type": "string", "enum": list(CANDIDATE_STATUSES)},
-            "links": {
-                "type": "array",
-                "maxItems": 10,
-                "items": {"type": "string", "format": "uri"},
-            },
-            "language": {"type": "string", "maxLength": 40},
-        },
+        "properties": _CANDIDATE_FIELDS,
     },
     "NewCandidate": {
-        "allOf": [_ref("CandidateFields")],
         "type": "object",
+        "additionalProperties": False,
         "required": ["name", "email", "level"],
         "properties": {
+            **_CANDIDATE_FIELDS,
             "allow_duplicate": {
                 "type": "boolean",
                 "description": "Create even if another candidate has this email (re-applying).",
@@ -464,3 +473,14 @@ def openapi_document() -> dict:
             },
         },
     }
+
+
+@cache
+def query_parameters(rule: str, method: str) -> frozenset[str]:
+    """Return the query parameters the document gives an operation (by Flask rule)."""
+    path = rule
+    for part in rule.split("<")[1:]:
+        inner = part.split(">")[0]
+        path = path.replace(f"<{inner}>", "{" + inner.split(":")[-1] + "}")
+    op = PATHS.get(path, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
