@@ -16,7 +16,8 @@ from .content.lint import lint
 from .content.problems import has_errors
 from .content.schema import KINDS
 from .reminders import remind_command
-from .vocabulary import LEVELS, ROLES, Role
+from .tokens import DEFAULT_DAYS, MAX_DAYS, TokenError, create_token, revoke_token, tokens_of
+from .vocabulary import LEVELS, ROLES, TOKEN_SCOPES, Role, TokenScope
 
 
 def _roots() -> list[Path]:
@@ -425,6 +426,108 @@ def _echo_coverage(report, status, titles) -> None:
         click.echo(f"\nCannot run {loops} without repeating a question: {short}.")
 
 
+@click.group("token")
+def token_command():
+    """Create, list and revoke personal API tokens (a script's key to the API)."""
+
+
+@token_command.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. the script using it.")
+@click.option(
+    "--scope",
+    type=click.Choice(TOKEN_SCOPES),
+    default=TokenScope.READ.value,
+    show_default=True,
+    help="read: only read; read-write: also change what the user may change.",
+)
+@click.option(
+    "--days",
+    type=int,
+    default=DEFAULT_DAYS,
+    show_default=True,
+    help=f"How many days the token works (1 to {MAX_DAYS}).",
+)
+@with_appcontext
+def token_create_command(email, name, scope, days):
+    """Create a user's token; print its secret, shown only this once."""
+    from .extensions import db
+    from .users import UserError, find_user
+
+    try:
+        new = create_token(find_user(email), name, scope, days)
+    except (UserError, TokenError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    token = new.token
+    click.echo(f"Created token {token.id} ({token.name}) for {token.user.email}.")
+    click.echo(f"  scope:   {token.scope}")
+    click.echo(f"  expires: {_when(token.expires_at)}")
+    click.echo("The token (it will not be shown again; keep it somewhere safe):")
+    click.echo(new.secret)
+
+
+@token_command.command("list")
+@click.argument("email")
+@with_appcontext
+def token_list_command(email):
+    """List a user's tokens, expired and revoked ones too (no secrets)."""
+    from .models import utcnow
+    from .users import UserError, find_user
+
+    try:
+        user = find_user(email)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    tokens = tokens_of(user)
+    if not tokens:
+        click.echo(f"{user.email} has no tokens.")
+        return
+    now = utcnow()
+    header = ("id", "name", "token", "scope", "state", "created", "expires", "last used")
+    rows = [
+        (
+            str(t.id),
+            t.name,
+            f"{t.prefix}…",
+            t.scope,
+            t.state(now),
+            _when(t.created_at),
+            _when(t.expires_at),
+            _when(t.last_used_at) if t.last_used_at else "never",
+        )
+        for t in tokens
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@token_command.command("revoke")
+@click.argument("token_id", type=int)
+@click.option(
+    "--email",
+    required=True,
+    help="The token's owner, whom the revocation is recorded as (an admin may revoke anyone's).",
+)
+@with_appcontext
+def token_revoke_command(token_id, email):
+    """Revoke a token; scripts using it are refused from now on."""
+    from .extensions import db
+    from .users import UserError, find_user
+
+    try:
+        token = revoke_token(find_user(email), token_id)
+    except (UserError, TokenError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Token {token.id} ({token.name}) of {token.user.email} is revoked.")
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (default 5000).")
@@ -454,6 +557,7 @@ COMMANDS = [
     backup_command,
     coverage_command,
     remind_command,
+    token_command,
     serve_command,
 ]
 

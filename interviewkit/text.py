@@ -66,3 +66,9 @@ class TextRule:
 def SingleLine() -> TextRule:  # noqa: N802 - used like the WTForms validator classes
     """Return the validator for a one-line field: no control character at all."""
     return TextRule(multiline=False)
+
+
+def sentence(error: Exception) -> str:
+    """Return a service's refusal ("the name is ...") as a sentence to show beside a field."""
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -60,6 +60,8 @@ def test_login_with_token_works(csrf_app):
             },
         ),
         ("/account/password", {"current": PASSWORD, "new": "n" * 12, "confirm": "n" * 12}),
+        ("/account/tokens", {"name": "ci", "scope": "read", "days": "90"}),
+        ("/account/tokens/1/revoke", {}),
     ],
 )
 def test_state_changing_requests_need_the_token(csrf_app, url, data):
@@ -74,3 +76,28 @@ def test_state_changing_requests_need_the_token(csrf_app, url, data):
     assert response.status_code == 400
     assert "Bad request" in response.get_data(as_text=True)
     assert client.get("/").status_code == 200  # still signed in: nothing happened
+
+
+def test_the_token_pages_forms_carry_the_token(csrf_app):
+    client = csrf_app.test_client()
+    login = {
+        "email": "admin@example.com",
+        "password": PASSWORD,
+        "csrf_token": token(client, "/login"),
+    }
+    client.post("/login", data=login)
+    data = {
+        "name": "ci",
+        "scope": "read",
+        "days": "90",
+        "csrf_token": token(client, "/account/tokens"),
+    }
+    created = client.post("/account/tokens", data=data)
+    page = created.get_data(as_text=True)
+    assert created.status_code == 200 and "will not be shown again" in page
+    revoke = re.search(
+        r'action="(/account/tokens/\d+/revoke)".*?name="csrf_token" value="([^"]+)"', page, re.S
+    )
+    response = client.post(revoke.group(1), data={"csrf_token": revoke.group(2)})
+    assert response.status_code == 302
+    assert "<td>revoked</td>" in client.get("/account/tokens").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import click
 import pytest
 from conftest import PROJECT
 
@@ -25,6 +26,26 @@ def test_command_has_help(command):
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_command_is_in_the_readme(command):
     assert f"`interviewkit {command.name}" in README
+
+
+SUBCOMMANDS = [
+    (group, command)
+    for group in COMMANDS
+    if isinstance(group, click.Group)
+    for command in group.commands.values()
+]
+
+
+@pytest.mark.parametrize(
+    ("group", "command"), SUBCOMMANDS, ids=[f"{g.name} {c.name}" for g, c in SUBCOMMANDS]
+)
+def test_subcommand_has_help_and_is_in_the_readme(group, command):
+    # a group's own help says nothing of its subcommands' options (`interviewkit token`)
+    assert command.help and command.help.strip()
+    for param in command.params:
+        if param.param_type_name == "option":
+            assert param.help, f"{group.name} {command.name} {param.opts[0]} has no help text"
+    assert f"`interviewkit {group.name} {command.name}" in README
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

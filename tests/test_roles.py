@@ -8,7 +8,8 @@ from conftest import PASSWORD, app_with_bank, make_app, seed_one_user_per_role
 ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
 
-# endpoint, method, url (may use {candidate}, {loop}, {session}, {lq}, {user}, {question}),
+# endpoint, method, url (may use {candidate}, {loop}, {session}, {lq}, {user}, {question},
+# {token}),
 # and the outcome for anonymous, interviewer, hiring lead, admin. POSTs send an empty form.
 MATRIX = [
     ("main.index", "GET", "/", (LOGIN, 200, 200, 200)),
@@ -19,6 +20,11 @@ MATRIX = [
     ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302)),
     ("auth.change_password", "GET", "/account/password", (LOGIN, 200, 200, 200)),
     ("auth.change_password", "POST", "/account/password", (LOGIN, 200, 200, 200)),
+    # an empty token form is shown again with its problems; a token is revoked only by its
+    # owner (the interviewer's, in this table): anyone else's, even for an admin, is a 404
+    ("auth.api_tokens", "GET", "/account/tokens", (LOGIN, 200, 200, 200)),
+    ("auth.api_tokens", "POST", "/account/tokens", (LOGIN, 200, 200, 200)),
+    ("auth.revoke_api_token", "POST", "/account/tokens/{token}/revoke", (LOGIN, 302, 404, 404)),
     # the token is the credential: anyone may open a link; a bad one is gone (410)
     ("auth.set_password_from_link", "GET", "/set-password/not-a-token", (410, 410, 410, 410)),
     ("auth.set_password_from_link", "POST", "/set-password/not-a-token", (410, 410, 410, 410)),
@@ -118,9 +124,21 @@ def world(tmp_path, database_url, real_bank):
     """An app with one user per role, a candidate and an assembled loop."""
     app = app_with_bank(tmp_path, database_url, real_bank)
     ids = seed_one_user_per_role(app)
+    ids["token"] = _interviewers_token(app)
     # the lead and the admin each remove a different question
     ids["lq"] = {"hiring_lead": ids["lqs"][0], "admin": ids["lqs"][1]}
     return app, ids
+
+
+def _interviewers_token(app) -> int:
+    from interviewkit.extensions import db
+    from interviewkit.tokens import create_token
+    from interviewkit.users import find_user
+
+    with app.app_context():
+        token = create_token(find_user("interviewer@example.com"), "script").token
+        db.session.commit()
+        return token.id
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from ..auth.reset import MAX_PASSWORD, MIN_PASSWORD
 from ..models import User
-from ..text import SingleLine
+from ..text import SingleLine, sentence
 from ..users import UserError, check_email
 from ..vocabulary import Role
 
@@ -50,9 +50,3 @@ class UserForm(FlaskForm):
             check_email(field.data, self.user)
         except UserError as exc:
             raise ValidationError(sentence(exc)) from None
-
-
-def sentence(error: UserError) -> str:
-    """Return a users service message as a sentence to show beside a form field."""
-    text = str(error)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -1,11 +1,26 @@
-"""Forms for signing in, changing a password and setting one from a link."""
+"""Forms for signing in, changing a password, setting one from a link and API tokens."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from ..text import SingleLine
+from ..tokens import DEFAULT_DAYS, MAX_DAYS, MAX_NAME
+from ..vocabulary import TokenScope
 from .reset import MAX_PASSWORD, MIN_PASSWORD
+
+SCOPE_CHOICES = [
+    SelectChoice(value=TokenScope.READ.value, label="Read"),
+    SelectChoice(value=TokenScope.READ_WRITE.value, label="Read and write"),
+]
 
 
 class LoginForm(FlaskForm):
@@ -37,3 +52,23 @@ class PasswordForm(NewPasswordForm):
 
     current = PasswordField("Current password", validators=[DataRequired()])
     submit = SubmitField("Change password")
+
+
+class TokenForm(FlaskForm):
+    """A new API token's name, scope and lifetime.
+
+    The rules (a one-line name, a known scope, 1 to MAX_DAYS days) are the tokens
+    service's, so the page and `interviewkit token create` refuse the same things; its
+    TokenError is shown beside the field it names.
+    """
+
+    name = StringField("Name", render_kw={"maxlength": MAX_NAME, "placeholder": "nightly export"})
+    # validate_choice off: the service names the scopes it takes
+    scope = SelectField("Scope", choices=SCOPE_CHOICES, validate_choice=False)
+    days = IntegerField(
+        "Days until it expires",
+        default=DEFAULT_DAYS,
+        validators=[InputRequired(f"Give a number of days, 1 to {MAX_DAYS}.")],
+        render_kw={"min": 1, "max": MAX_DAYS},
+    )
+    submit = SubmitField("Create token")

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and password change views."""
+"""Sign-in, sign-out, password change and personal API token views."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from ..extensions import db
-from ..models import User, audit
+from ..models import ApiToken, User, audit, utcnow
 from ..passwords import hash_password
 from ..security import end_session, login_required, start_session
-from ..text import problem
+from ..text import problem, sentence
+from ..tokens import NewToken, TokenError, create_token, revoke_token, tokens_of
 from . import bp
-from .forms import LoginForm, NewPasswordForm, PasswordForm
+from .forms import LoginForm, NewPasswordForm, PasswordForm, TokenForm
 from .reset import LinkError, link_hours, set_password, user_for_link_token
 from .throttle import buckets_for, remember_device
 
@@ -102,6 +103,49 @@ def change_password():
             flash("Password changed. Other browsers have been signed out.", "info")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    """List one's own API tokens and create one; a new token's secret is shown only now."""
+    form = TokenForm()
+    if form.validate_on_submit():
+        user = db.session.get(User, current_user.id)
+        try:
+            new = create_token(user, form.name.data, form.scope.data, form.days.data)
+        except TokenError as exc:
+            field = getattr(form, exc.field or "name", form.name)
+            field.errors = [*field.errors, sentence(exc)]
+        else:
+            db.session.commit()
+            # rendered into this response only: never flashed, so never in the cookie
+            return _tokens_page(TokenForm(formdata=None), new)
+    return _tokens_page(form, None)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    """Revoke one of one's own API tokens; another user's token is not found (404)."""
+    token = db.get_or_404(ApiToken, token_id, description="You have no token with that id.")
+    if token.user_id != current_user.id:  # not even an admin, here: this page is one's own
+        abort(404, description="You have no token with that id.")
+    revoke_token(db.session.get(User, current_user.id), token.id)
+    db.session.commit()
+    flash(f"Revoked the token {token.name} ({token.prefix}…).", "info")
+    return redirect(url_for("auth.api_tokens"))
+
+
+def _tokens_page(form: TokenForm, new: NewToken | None) -> str:
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=tokens_of(current_user),
+        now=utcnow(),
+        new=new,
+        api_url=request.url_root + "api/v1/me",
+    )
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
