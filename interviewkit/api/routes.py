@@ -469,7 +469,9 @@ def _candidate_form(data: dict, candidate: Candidate | None = None) -> Candidate
     form = CandidateForm(formdata=MultiDict(merged), meta={"csrf": False})
     if not form.validate():
         name, errors = next(iter(form.errors.items()))
-        raise ApiProblem("invalid-field", f"{name}: {errors[0]}", field=name)
+        choices = getattr(form[name], "choices", None)
+        hint = f" Use one of: {', '.join(str(c.value) for c in choices)}." if choices else ""
+        raise ApiProblem("invalid-field", f"{name}: {errors[0]}{hint}", field=name)
     return form
 
 
