@@ -69,7 +69,7 @@ def within(name: str, allowed) -> bool:
     return any(name == a or name.startswith(a + ".") for a in allowed)
 
 
-BLUEPRINTS = ("admin", "auth", "browse", "candidates", "kit", "main", "review")
+BLUEPRINTS = ("admin", "api", "auth", "browse", "candidates", "kit", "main", "review")
 WEB_LAYER = {
     m
     for m in MODULES
