@@ -8,7 +8,7 @@ import pytest
 from conftest import PASSWORD, app_with_bank, seed_one_user_per_role
 
 from interviewkit.api.problems import BASE, PROBLEMS
-from interviewkit.api.spec import openapi_document
+from interviewkit.api.spec import openapi_document, openapi_path
 from interviewkit.extensions import db
 from interviewkit.models import AuditEvent, Candidate, IdempotentRequest, User
 from interviewkit.tokens import create_token
@@ -53,18 +53,10 @@ NEW = {"name": "Noor Haddad", "email": "noor@example.com", "level": "senior"}
 # -- the document -----------------------------------------------------------------------------
 
 
-def _openapi_path(rule: str) -> str:
-    out = rule
-    for part in rule.split("<")[1:]:
-        inner = part.split(">")[0]
-        out = out.replace(f"<{inner}>", "{" + inner.split(":")[-1] + "}")
-    return out
-
-
 def test_the_document_describes_exactly_the_api_routes(world):
     app, _ = world
     routes = {
-        (_openapi_path(rule.rule), method.lower())
+        (openapi_path(rule.rule), method.lower())
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
         for method in rule.methods - {"HEAD", "OPTIONS"}

@@ -278,6 +278,12 @@ CURSOR = {
     "schema": {"type": "string"},
     "description": "The next_cursor of the previous page; leave out for the first page.",
 }
+CANDIDATE_ID = {
+    "name": "candidate_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "Send back as If-Match."}}
 
 
@@ -413,26 +419,14 @@ PATHS = {
             "One candidate (hiring leads and admins).",
             {"200": _json(_ref("Candidate"), "The candidate", ETAG)},
             tag="candidates",
-            parameters=[
-                {
-                    "name": "candidate_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            ],
+            parameters=[CANDIDATE_ID],
         ),
         "patch": _op(
             "Change a candidate's fields; If-Match must carry the ETag last read.",
             {"200": _json(_ref("Candidate"), "The candidate as changed", ETAG)},
             tag="candidates",
             parameters=[
-                {
-                    "name": "candidate_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
-                },
+                CANDIDATE_ID,
                 {
                     "name": "If-Match",
                     "in": "header",
@@ -475,12 +469,17 @@ def openapi_document() -> dict:
     }
 
 
-@cache
-def query_parameters(rule: str, method: str) -> frozenset[str]:
-    """Return the query parameters the document gives an operation (by Flask rule)."""
+def openapi_path(rule: str) -> str:
+    """Return a Flask rule as an OpenAPI path: `/c/<int:candidate_id>` -> `/c/{candidate_id}`."""
     path = rule
     for part in rule.split("<")[1:]:
         inner = part.split(">")[0]
         path = path.replace(f"<{inner}>", "{" + inner.split(":")[-1] + "}")
-    op = PATHS.get(path, {}).get(method.lower(), {})
+    return path
+
+
+@cache
+def query_parameters(rule: str, method: str) -> frozenset[str]:
+    """Return the query parameters the document gives an operation (by Flask rule)."""
+    op = PATHS.get(openapi_path(rule), {}).get(method.lower(), {})
     return frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
