@@ -291,6 +291,16 @@ def empty_tables(db) -> None:
         conn.exec_driver_sql(";\n".join(statements))
 
 
+def routes_of(app, *, api: bool) -> set[tuple[str, str]]:
+    """Return (endpoint, method) of every API route (api=True) or every page route."""
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") == api
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
 def app_with_bank(tmp_path, database_url, real_bank, **config):
     """Return an app reading its own copy of the shipped bank."""
     bank = tmp_path / "bank.db"

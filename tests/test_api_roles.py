@@ -8,7 +8,7 @@ user (none for anonymous); writes send an empty JSON object.
 from __future__ import annotations
 
 import pytest
-from conftest import app_with_bank, seed_one_user_per_role
+from conftest import app_with_bank, make_app, routes_of, seed_one_user_per_role
 from test_api import token_for
 
 ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
@@ -33,15 +33,8 @@ MATRIX = [
 
 
 def test_the_table_covers_every_api_route(tmp_path):
-    from conftest import make_app
-
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
-    routes = {
-        (rule.endpoint, method)
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
+    routes = routes_of(app, api=True)
     assert routes == {(endpoint, method) for endpoint, method, _, _ in MATRIX}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, app_with_bank, make_app, seed_one_user_per_role
+from conftest import PASSWORD, app_with_bank, make_app, routes_of, seed_one_user_per_role
 
 ROLES = ("anonymous", "interviewer", "hiring_lead", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
@@ -111,12 +111,7 @@ MATRIX = [
 
 def test_the_table_covers_every_route(tmp_path):
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
-    routes = {
-        (rule.endpoint, method)
-        for rule in app.url_map.iter_rules()
-        if not rule.endpoint.startswith("api.")  # the API has its own: tests/test_api_roles.py
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
+    routes = routes_of(app, api=False)  # the API has its own table: tests/test_api_roles.py
     assert routes == {(endpoint, method) for endpoint, method, _, _ in MATRIX}
 
 
