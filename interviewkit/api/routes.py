@@ -8,13 +8,9 @@ as its page, and a `read` token may only read.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 
-import orjson
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -28,17 +24,29 @@ from ..candidates.forms import CandidateForm
 from ..candidates.routes import fill, same_email
 from ..extensions import bank, csrf, db, limiter
 from ..inputs import MAX_DB_ID
-from ..models import Candidate, IdempotentRequest, User, audit
+from ..models import Candidate, audit
 from ..tokens import find_token
-from ..vocabulary import CANDIDATE_STATUSES, LEVELS, Role, TokenScope
+from ..vocabulary import CANDIDATE_STATUSES, LEVELS, TokenScope
 from . import bp
+from .common import (
+    LEADS,
+    api_user,
+    choice,
+    decode_cursor,
+    encode_cursor,
+    etag,
+    idempotent_replay,
+    iso_time,
+    json_object,
+    json_response,
+    page_limit,
+    remember_idempotent,
+    require,
+)
 from .problems import ApiProblem, from_error, problem_response
 from .spec import openapi_document, query_parameters
 
-LEADS = (Role.LEAD, Role.ADMIN)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-DEFAULT_PAGE = 25
-MAX_PAGE = 100
 
 csrf.exempt(bp)  # checked in authenticate() for cookie requests only
 
@@ -144,66 +152,13 @@ def authenticate() -> None:
         csrf.protect()
 
 
-def _user() -> User:
-    return g.api_user
-
-
-def _require(*roles: Role) -> None:
-    if not _user().has_role(*roles):
-        raise ApiProblem("forbidden", f"Only {', '.join(str(r) for r in roles)} may do this.")
-
-
-def _json(data, status: int = 200, headers: dict | None = None) -> Response:
-    response = Response(orjson.dumps(data), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiProblem(
-            "invalid-parameter", f"limit is a whole number from 1 to {MAX_PAGE}.", field="limit"
-        )
-    return int(raw)
-
-
-def _encode_cursor(data: dict) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
-
-
-def _decode_cursor(kind: str) -> dict | None:
-    raw = request.args.get("cursor")
-    if raw is None:
-        return None
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        data = None
-    if not isinstance(data, dict) or data.get("k") != kind:
-        raise ApiProblem(
-            "invalid-cursor",
-            "Use the next_cursor of the previous page unchanged, or leave cursor out.",
-            field="cursor",
-        )
-    return data
-
-
-def _choice(name: str, values) -> str:
-    value = request.args.get(name, "")
-    if value and value not in values:
-        raise ApiProblem("invalid-parameter", f"{name} is one of {', '.join(values)}.", field=name)
-    return value
-
-
 # -- who is asking, the document ------------------------------------------------------------
 
 
 @bp.get("/openapi.json")
 def openapi():
     """Serve the OpenAPI 3.1 document of this API."""
-    return _json(openapi_document())
+    return json_response(openapi_document())
 
 
 @bp.get("/docs")
@@ -218,8 +173,8 @@ PUBLIC = {"api.openapi", "api.docs"}
 @bp.get("/me")
 def me():
     """Return who the request acts as, and the token's scope and expiry."""
-    user, token = _user(), g.api_token
-    return _json(
+    user, token = api_user(), g.api_token
+    return json_response(
         {
             "id": user.id,
             "name": user.name,
@@ -231,7 +186,7 @@ def me():
                 "id": token.id,
                 "name": token.name,
                 "scope": token.scope,
-                "expires_at": _time(token.expires_at),
+                "expires_at": iso_time(token.expires_at),
             },
         }
     )
@@ -244,20 +199,20 @@ def me():
 def bank_info():
     """Return the bank's build id and how many questions it holds."""
     live = [q for q in bank.bank_questions() if not q.retired]
-    return _json({"build_id": bank.build_id(), "questions": len(live)})
+    return json_response({"build_id": bank.build_id(), "questions": len(live)})
 
 
 @bp.get("/questions")
 def questions():
     """Search the bank's questions, with filters and cursor pagination."""
-    limit = _limit()
+    limit = page_limit()
     args = {
         name: request.args.get(name, "").strip()[:200]
         for name in ("q", "competency", "kind", "tag")
     }
-    args["level"] = _choice("level", LEVELS)
+    args["level"] = choice("level", LEVELS)
     build = bank.build_id()
-    cursor = _decode_cursor("questions")
+    cursor = decode_cursor("questions")
     offset = 0
     if cursor is not None:
         offset = cursor.get("o")
@@ -272,7 +227,7 @@ def questions():
     )
     page = hits[offset : offset + limit]
     more = len(hits) > offset + limit
-    return _json(
+    return json_response(
         {
             "build_id": build,
             "items": [
@@ -288,7 +243,7 @@ def questions():
                 }
                 for h in page
             ],
-            "next_cursor": _encode_cursor({"k": "questions", "o": offset + limit, "b": build})
+            "next_cursor": encode_cursor({"k": "questions", "o": offset + limit, "b": build})
             if more
             else None,
         }
@@ -301,7 +256,7 @@ def question(question_id: str):
     q = bank.get_question(question_id) if len(question_id) <= 200 else None
     if q is None or q.retired:
         raise ApiProblem("not-found", f"No question {question_id[:80]!r} in the bank.")
-    return _json(
+    return json_response(
         {
             "id": q.id,
             "title": q.title,
@@ -324,7 +279,7 @@ def question(question_id: str):
 @bp.get("/loop-templates")
 def loop_templates():
     """Return the loop templates: sessions, minutes, competencies and weights."""
-    return _json({"items": bank.loop_templates()})
+    return json_response({"items": bank.loop_templates()})
 
 
 # -- candidates ------------------------------------------------------------------------------
@@ -340,10 +295,6 @@ CANDIDATE_FIELDS = {
 }
 
 
-def _time(value) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds") + "Z"
-
-
 def _candidate_json(c: Candidate) -> dict:
     decision = c.decision
     return {
@@ -355,19 +306,13 @@ def _candidate_json(c: Candidate) -> dict:
         "status": c.status,
         "links": list(c.links or []),
         "language": c.language,
-        "created_at": _time(c.created_at),
+        "created_at": iso_time(c.created_at),
         "decision": None
         if decision is None
-        else {"outcome": decision.outcome, "decided_at": _time(decision.created_at)},
+        else {"outcome": decision.outcome, "decided_at": iso_time(decision.created_at)},
         "loops": [{"id": loop.id, "title": loop.title} for loop in c.loops],
         "url": url_for("api.candidate", candidate_id=c.id),
     }
-
-
-def _etag(data: dict) -> str:
-    return (
-        '"' + hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32] + '"'
-    )
 
 
 def _candidate_or_404(candidate_id: int) -> Candidate:
@@ -384,10 +329,10 @@ def _candidate_or_404(candidate_id: int) -> Candidate:
 @bp.get("/candidates")
 def candidates():
     """List candidates, newest first, filtered by status, with cursor pagination."""
-    _require(*LEADS)
-    limit = _limit()
-    status = _choice("status", CANDIDATE_STATUSES)
-    cursor = _decode_cursor("candidates")
+    require(*LEADS)
+    limit = page_limit()
+    status = choice("status", CANDIDATE_STATUSES)
+    cursor = decode_cursor("candidates")
     query = (
         select(Candidate)
         .order_by(Candidate.id.desc())
@@ -403,10 +348,10 @@ def candidates():
         query = query.where(Candidate.id < before)
     rows = list(db.session.execute(query).scalars())
     page = rows[:limit]
-    return _json(
+    return json_response(
         {
             "items": [_candidate_json(c) for c in page],
-            "next_cursor": _encode_cursor({"k": "candidates", "before": page[-1].id})
+            "next_cursor": encode_cursor({"k": "candidates", "before": page[-1].id})
             if len(rows) > limit
             else None,
         }
@@ -416,37 +361,9 @@ def candidates():
 @bp.get("/candidates/<int:candidate_id>")
 def candidate(candidate_id: int):
     """Return one candidate, with an ETag for a later PATCH."""
-    _require(*LEADS)
+    require(*LEADS)
     data = _candidate_json(_candidate_or_404(candidate_id))
-    return _json(data, headers={"ETag": _etag(data)})
-
-
-def _body(allowed: dict, required: tuple[str, ...] = ()) -> dict:
-    """Return the request's JSON object, checked for unknown fields and types."""
-    if not request.is_json:
-        raise ApiProblem("unsupported-media-type", "Send the body as application/json.")
-    try:
-        data = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiProblem("invalid-json", "The body is not valid UTF-8 JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiProblem("invalid-json", "The body must be a JSON object.")
-    for name, value in data.items():
-        if name not in allowed:
-            raise ApiProblem(
-                "unknown-field",
-                f"{name[:80]!r} is not a field here: use {', '.join(allowed)}.",
-                field=name[:80],
-            )
-        kind = allowed[name]
-        if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
-            raise ApiProblem("invalid-field", f"{name} must be a {kind.__name__}.", field=name)
-        if kind is list and not all(isinstance(v, str) for v in value):
-            raise ApiProblem("invalid-field", f"{name} must be a list of strings.", field=name)
-    for name in required:
-        if name not in data:
-            raise ApiProblem("invalid-field", f"{name} is required.", field=name)
-    return data
+    return json_response(data, headers={"ETag": etag(data)})
 
 
 def _candidate_form(data: dict, candidate: Candidate | None = None) -> CandidateForm:
@@ -478,9 +395,11 @@ def _candidate_form(data: dict, candidate: Candidate | None = None) -> Candidate
 @bp.post("/candidates")
 def create_candidate():
     """Create a candidate; a retry with the same Idempotency-Key creates nothing new."""
-    _require(*LEADS)
-    data = _body({**CANDIDATE_FIELDS, "allow_duplicate": bool}, required=("name", "email", "level"))
-    replay = _idempotent_replay()
+    require(*LEADS)
+    data = json_object(
+        {**CANDIDATE_FIELDS, "allow_duplicate": bool}, required=("name", "email", "level")
+    )
+    replay = idempotent_replay()
     if replay is not None:
         return replay
     form = _candidate_form({k: v for k, v in data.items() if k != "allow_duplicate"})
@@ -492,7 +411,7 @@ def create_candidate():
             "if this person is re-applying.",
             field="email",
         )
-    user = _user()
+    user = api_user()
     candidate = Candidate(created_by_id=user.id)
     fill(candidate, form)
     db.session.add(candidate)
@@ -502,25 +421,25 @@ def create_candidate():
     db.session.refresh(candidate, ["loops", "decisions"])
     body = _candidate_json(candidate)
     location = url_for("api.candidate", candidate_id=candidate.id)
-    _remember_idempotent(201, body, location)
+    remember_idempotent(201, body, location)
     try:
         db.session.commit()
     except IntegrityError:  # the same key, sent twice at once: the other one won
         db.session.rollback()
-        replay = _idempotent_replay()
+        replay = idempotent_replay()
         if replay is not None:
             return replay
         raise
-    return _json(body, 201, {"Location": location, "ETag": _etag(body)})
+    return json_response(body, 201, {"Location": location, "ETag": etag(body)})
 
 
 @bp.patch("/candidates/<int:candidate_id>")
 def update_candidate(candidate_id: int):
     """Change a candidate's fields; If-Match must carry the ETag last read (412 if stale)."""
-    _require(*LEADS)
-    data = _body(CANDIDATE_FIELDS)
+    require(*LEADS)
+    data = json_object(CANDIDATE_FIELDS)
     candidate = _candidate_or_404(candidate_id)
-    current = _etag(_candidate_json(candidate))
+    current = etag(_candidate_json(candidate))
     if_match = request.headers.get("If-Match")
     if if_match is None:
         raise ApiProblem(
@@ -542,69 +461,7 @@ def update_candidate(candidate_id: int):
     fill(candidate, form)
     changed = sorted(k for k in CANDIDATE_FIELDS if getattr(candidate, k) != before[k])
     if changed:
-        audit(_user(), "candidate_updated", candidate, via="api", fields=changed)
+        audit(api_user(), "candidate_updated", candidate, via="api", fields=changed)
     db.session.commit()
     body = _candidate_json(candidate)
-    return _json(body, headers={"ETag": _etag(body)})
-
-
-# -- Idempotency-Key ---------------------------------------------------------------------------
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not 1 <= len(key) <= 200 or not key.isprintable() or not key.isascii():
-        raise ApiProblem(
-            "invalid-parameter",
-            "Idempotency-Key is 1 to 200 printable ASCII characters (a UUID is ideal).",
-            field="Idempotency-Key",
-        )
-    return key
-
-
-def _fingerprint() -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
-    return digest.hexdigest()
-
-
-def _idempotent_replay() -> Response | None:
-    """Return the stored answer to an earlier request with this key, if there is one."""
-    key = _idempotency_key()
-    if key is None:
-        return None
-    row = db.session.execute(
-        select(IdempotentRequest).where(
-            IdempotentRequest.user_id == _user().id, IdempotentRequest.key == key
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        return None
-    if row.fingerprint != _fingerprint():
-        raise ApiProblem(
-            "idempotency-key-reused",
-            "This Idempotency-Key was sent with a different request: use a new key.",
-            field="Idempotency-Key",
-        )
-    headers = {"Idempotent-Replayed": "true"}
-    if row.location:
-        headers["Location"] = row.location
-    return Response(row.body, status=row.status, mimetype="application/json", headers=headers)
-
-
-def _remember_idempotent(status: int, body: dict, location: str) -> None:
-    key = _idempotency_key()
-    if key is not None:
-        db.session.add(
-            IdempotentRequest(
-                user_id=_user().id,
-                key=key,
-                fingerprint=_fingerprint(),
-                status=status,
-                body=orjson.dumps(body).decode(),
-                location=location,
-            )
-        )
+    return json_response(body, headers={"ETag": etag(body)})
