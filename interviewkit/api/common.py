@@ -9,7 +9,9 @@ import json
 
 import orjson
 from flask import Response, g, request
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import IdempotentRequest, User
@@ -172,3 +174,51 @@ def remember_idempotent(status: int, body: dict, location: str) -> None:
                 location=location,
             )
         )
+
+
+def validated(form: FlaskForm) -> FlaskForm:
+    """Return a page's form, filled from JSON, once it validates; else raise the first error."""
+    if not form.validate():
+        name, errors = next(iter(form.errors.items()))
+        choices = getattr(form[name], "choices", None)
+        hint = f" Use one of: {', '.join(str(c.value) for c in choices)}." if choices else ""
+        raise ApiProblem("invalid-field", f"{name}: {errors[0]}{hint}", field=name)
+    return form
+
+
+def check_if_match(current: str, what: str) -> None:
+    """Refuse a write without If-Match (428), or with an ETag that is not `current` (412)."""
+    if_match = request.headers.get("If-Match")
+    if if_match is None:
+        raise ApiProblem(
+            "precondition-required",
+            "Send If-Match with the ETag of your last GET, so you never overwrite a newer change.",
+        )
+    if if_match.strip() not in (current, "*"):
+        raise ApiProblem(
+            "precondition-failed",
+            f"The {what} changed since you read it: GET it again, then apply your change.",
+        )
+
+
+def created(make, location_of) -> Response:
+    """Create something once per Idempotency-Key: `make()` adds it and returns (body, thing).
+
+    A retry with the same key (and the same request) gets the first answer back, marked
+    `Idempotent-Replayed`; nothing is created twice, even when both arrive at once.
+    """
+    replay = idempotent_replay()
+    if replay is not None:
+        return replay
+    body, thing = make()
+    location = location_of(thing)
+    remember_idempotent(201, body, location)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key, sent twice at once: the other one won
+        db.session.rollback()
+        replay = idempotent_replay()
+        if replay is not None:
+            return replay
+        raise
+    return json_response(body, 201, {"Location": location, "ETag": etag(body)})

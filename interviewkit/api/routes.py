@@ -14,7 +14,7 @@ from flask import current_app, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -31,17 +31,18 @@ from . import bp
 from .common import (
     LEADS,
     api_user,
+    check_if_match,
     choice,
+    created,
     decode_cursor,
     encode_cursor,
     etag,
-    idempotent_replay,
     iso_time,
     json_object,
     json_response,
     page_limit,
-    remember_idempotent,
     require,
+    validated,
 )
 from .problems import ApiProblem, from_error, problem_response
 from .spec import openapi_document, query_parameters
@@ -383,13 +384,7 @@ def _candidate_form(data: dict, candidate: Candidate | None = None) -> Candidate
     )
     merged = {"role_title": "Back-end engineer", "status": "active", **current, **data}
     merged["links"] = "\n".join(merged.get("links") or [])
-    form = CandidateForm(formdata=MultiDict(merged), meta={"csrf": False})
-    if not form.validate():
-        name, errors = next(iter(form.errors.items()))
-        choices = getattr(form[name], "choices", None)
-        hint = f" Use one of: {', '.join(str(c.value) for c in choices)}." if choices else ""
-        raise ApiProblem("invalid-field", f"{name}: {errors[0]}{hint}", field=name)
-    return form
+    return validated(CandidateForm(formdata=MultiDict(merged), meta={"csrf": False}))
 
 
 @bp.post("/candidates")
@@ -399,38 +394,28 @@ def create_candidate():
     data = json_object(
         {**CANDIDATE_FIELDS, "allow_duplicate": bool}, required=("name", "email", "level")
     )
-    replay = idempotent_replay()
-    if replay is not None:
-        return replay
-    form = _candidate_form({k: v for k, v in data.items() if k != "allow_duplicate"})
-    duplicates = same_email(form.email.data)
-    if duplicates and not data.get("allow_duplicate"):
-        raise ApiProblem(
-            "duplicate-candidate",
-            f"Candidate {duplicates[0].id} has this email. Send allow_duplicate: true "
-            "if this person is re-applying.",
-            field="email",
-        )
-    user = api_user()
-    candidate = Candidate(created_by_id=user.id)
-    fill(candidate, form)
-    db.session.add(candidate)
-    db.session.flush()
-    detail = {"duplicate_of": [c.id for c in duplicates]} if duplicates else {}
-    audit(user, "candidate_created", candidate, via="api", **detail)
-    db.session.refresh(candidate, ["loops", "decisions"])
-    body = _candidate_json(candidate)
-    location = url_for("api.candidate", candidate_id=candidate.id)
-    remember_idempotent(201, body, location)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same key, sent twice at once: the other one won
-        db.session.rollback()
-        replay = idempotent_replay()
-        if replay is not None:
-            return replay
-        raise
-    return json_response(body, 201, {"Location": location, "ETag": etag(body)})
+
+    def make():
+        form = _candidate_form({k: v for k, v in data.items() if k != "allow_duplicate"})
+        duplicates = same_email(form.email.data)
+        if duplicates and not data.get("allow_duplicate"):
+            raise ApiProblem(
+                "duplicate-candidate",
+                f"Candidate {duplicates[0].id} has this email. Send allow_duplicate: true "
+                "if this person is re-applying.",
+                field="email",
+            )
+        user = api_user()
+        candidate = Candidate(created_by_id=user.id)
+        fill(candidate, form)
+        db.session.add(candidate)
+        db.session.flush()
+        detail = {"duplicate_of": [c.id for c in duplicates]} if duplicates else {}
+        audit(user, "candidate_created", candidate, via="api", **detail)
+        db.session.refresh(candidate, ["loops", "decisions"])
+        return _candidate_json(candidate), candidate
+
+    return created(make, lambda c: url_for("api.candidate", candidate_id=c.id))
 
 
 @bp.patch("/candidates/<int:candidate_id>")
@@ -439,18 +424,7 @@ def update_candidate(candidate_id: int):
     require(*LEADS)
     data = json_object(CANDIDATE_FIELDS)
     candidate = _candidate_or_404(candidate_id)
-    current = etag(_candidate_json(candidate))
-    if_match = request.headers.get("If-Match")
-    if if_match is None:
-        raise ApiProblem(
-            "precondition-required",
-            "Send If-Match with the ETag of your last GET, so you never overwrite a newer change.",
-        )
-    if if_match.strip() not in (current, "*"):
-        raise ApiProblem(
-            "precondition-failed",
-            "The candidate changed since you read it: GET it again, then apply your change.",
-        )
+    check_if_match(etag(_candidate_json(candidate)), "candidate")
     form = _candidate_form(data, candidate)
     duplicates = same_email(form.email.data, exclude_id=candidate.id)
     if duplicates and "email" in data and form.email.data != candidate.email:
