@@ -15,7 +15,7 @@ from ..kit import service as kit
 from ..models import Candidate, audit
 from ..security import login_required, roles_required
 from ..vocabulary import DECISION_LABELS, LEVELS, RECOMMENDATION_LABELS, Role
-from . import bp, service
+from . import bp, service, tables
 from .forms import DecisionForm
 
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -233,23 +233,7 @@ def calibration():
 @roles_required(*LEADS)
 def calibration_csv():
     """Download the calibration table behind the chart."""
-    rows = [
-        {
-            "interviewer": p.user.name,
-            "paired_scores": p.offset.interval.n if p.offset.interval else 0,
-            "offset": _f(p.offset.interval.mean) if p.offset.enough and p.offset.interval else "",
-            "ci_low": _f(p.offset.interval.low) if p.offset.enough and p.offset.interval else "",
-            "ci_high": _f(p.offset.interval.high) if p.offset.enough and p.offset.interval else "",
-            "flag": p.offset.reason,
-            "scores": p.spread.n if p.spread else 0,
-            "mean_score": _f(p.spread.mean) if p.spread else "",
-            "sd": _f(p.spread.sd) if p.spread else "",
-            "recommendation_match": _f(p.match.mean) if p.match else "",
-            "decided": p.match.n if p.match else 0,
-            "median_hours_to_submit": _f(p.median_hours),
-        }
-        for p in queries.calibration()
-    ]
+    rows = tables.calibration_rows()
     return _table_csv(rows, "calibration.csv")
 
 
@@ -257,10 +241,7 @@ def calibration_csv():
 @roles_required(*LEADS)
 def agreement_csv():
     """Download inter-rater agreement per competency."""
-    rows = [
-        {"competency": c, "alpha": _f(a), "units": units, "scores": n}
-        for c, (a, units, n) in queries.agreement().items()
-    ]
+    rows = tables.agreement_rows()
     return _table_csv(rows, "agreement.csv")
 
 
@@ -292,27 +273,7 @@ def questions():
 @roles_required(*LEADS)
 def questions_csv():
     """Download question statistics, one row per question and per changed version."""
-    rows = []
-    for r in queries.question_rows():
-        for row in [r, *r.versions]:
-            s = row.stats
-            rows.append(
-                {
-                    "question": row.question_id,
-                    "version": row.content_hash or "all",
-                    "title": row.title,
-                    "asked": s.asked,
-                    "not_asked": s.not_asked,
-                    **{f"score_{k}": s.distribution.get(k, 0) for k in (1, 2, 3, 4)},
-                    "mean": _f(s.mean),
-                    "sd": _f(s.sd),
-                    "floor": _f(s.floor),
-                    "ceiling": _f(s.ceiling),
-                    "decision_r": _f(s.decision_r),
-                    "decision_n": s.decision_n,
-                    "flags": " | ".join(s.flags),
-                }
-            )
+    rows = tables.question_rows()
     return _table_csv(rows, "questions.csv")
 
 
@@ -352,26 +313,18 @@ def coverage_csv():
     except BankUnavailable:
         abort(503, description="The question bank is not built yet: run `interviewkit load`.")
     titles = bank.competency_titles()
-    rows = [
-        {
-            "competency": n.competency,
-            "level": n.level,
-            "needed": n.needed,
-            "available": n.available,
-            "gap": n.gap,
-            "templates": " ".join(n.templates),
-            "advice": n.advice(titles) if n.gap else "",
-        }
-        for n in report.needs
-    ]
+    rows = tables.coverage_rows(report, titles)
     return _table_csv(rows, "coverage.csv")
 
 
-def _f(value) -> str:
-    return "" if value is None else f"{value:.3f}"
+def _f(value):
+    """Return a table value as its CSV cell: three decimals, empty when not known."""
+    if value is None:
+        return ""
+    return f"{value:.3f}" if isinstance(value, float) else value
 
 
 def _table_csv(rows: list[dict], filename: str) -> Response:
     columns = list(rows[0]) if rows else ["no data"]
-    table = [[row.get(c) for c in columns] for row in rows]
+    table = [[_f(row.get(c)) for c in columns] for row in rows]
     return _download(service.to_csv(table, columns), "text/csv", filename)
