@@ -27,7 +27,10 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "not-acceptable": (406, "Not acceptable"),
+    "feedback-hidden": (403, "Submit your own scorecard first"),
     "duplicate-candidate": (409, "A candidate with this email exists"),
+    "loop-rule": (409, "The change breaks a loop rule"),
+    "scorecard-state": (409, "The scorecard's state does not allow this"),
     "idempotency-key-reused": (409, "The Idempotency-Key was used for another request"),
     "precondition-failed": (412, "The resource changed since you read it"),
     "too-large": (413, "The body is too large"),
@@ -63,7 +66,13 @@ class ApiProblem(HTTPException):
     """Raise to answer with a problem document of type `slug`."""
 
     def __init__(
-        self, slug: str, detail: str, *, field: str | None = None, headers: dict | None = None
+        self,
+        slug: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict | None = None,
+        extra: dict | None = None,
     ) -> None:
         status, _ = PROBLEMS[slug]
         super().__init__(description=detail)
@@ -71,14 +80,25 @@ class ApiProblem(HTTPException):
         self.slug = slug
         self.field = field
         self.extra_headers = headers or {}
+        self.extra = extra or {}
 
 
 def problem_response(
-    slug: str, detail: str, *, field: str | None = None, headers: dict | None = None
+    slug: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    headers: dict | None = None,
+    extra: dict | None = None,
 ) -> Response:
-    """Return the problem document of type `slug` as a response."""
+    """Return the problem document of type `slug` as a response.
+
+    `extra` adds members of the problem type (RFC 9457 extensions): `errors` (field ->
+    message, every field at fault) or `violations` (the loop rules a change breaks).
+    """
     status, title = PROBLEMS[slug]
-    body = {"type": BASE + slug, "title": title, "status": status, "detail": detail}
+    body = {**(extra or {}), "type": BASE + slug, "title": title, "status": status}
+    body["detail"] = detail
     if field is not None:
         body["field"] = field
     response = jsonify(body)
@@ -93,7 +113,11 @@ def from_error(error: Exception) -> Response:
     """Return the problem document for any error raised while serving the API."""
     if isinstance(error, ApiProblem):
         return problem_response(
-            error.slug, error.description, field=error.field, headers=error.extra_headers
+            error.slug,
+            error.description,
+            field=error.field,
+            headers=error.extra_headers,
+            extra=error.extra,
         )
     status = getattr(error, "code", None) or 500
     slug = _BY_STATUS.get(status, "server-error" if status >= 500 else "bad-request")

@@ -24,9 +24,9 @@ from ..candidates.forms import CandidateForm
 from ..candidates.routes import fill, same_email
 from ..extensions import bank, csrf, db, limiter
 from ..inputs import MAX_DB_ID
-from ..models import Candidate, audit
+from ..models import Candidate, User, audit
 from ..tokens import find_token
-from ..vocabulary import CANDIDATE_STATUSES, LEVELS, TokenScope
+from ..vocabulary import CANDIDATE_STATUSES, LEVELS, Role, TokenScope
 from . import bp
 from .common import (
     LEADS,
@@ -189,6 +189,33 @@ def me():
                 "scope": token.scope,
                 "expires_at": iso_time(token.expires_at),
             },
+        }
+    )
+
+
+@bp.get("/users")
+def users():
+    """List the active users (whom a session can be assigned to), by id (leads and admins)."""
+    require(*LEADS)
+    limit = page_limit()
+    role = choice("role", [str(r) for r in Role])
+    cursor = decode_cursor("users")
+    query = select(User).where(User.active.is_(True)).order_by(User.id).limit(limit + 1)
+    if role:
+        query = query.where(User.role == role)
+    if cursor is not None:
+        after = cursor.get("after")
+        if not isinstance(after, int) or not 0 < after <= MAX_DB_ID:
+            raise ApiProblem("invalid-cursor", "The cursor is damaged.", field="cursor")
+        query = query.where(User.id > after)
+    rows = list(db.session.execute(query).scalars())
+    page = rows[:limit]
+    return json_response(
+        {
+            "items": [{"id": u.id, "name": u.name, "email": u.email, "role": u.role} for u in page],
+            "next_cursor": encode_cursor({"k": "users", "after": page[-1].id})
+            if len(rows) > limit
+            else None,
         }
     )
 

@@ -285,11 +285,7 @@ def _coverage_report() -> coverage.Coverage:
             400,
             description=f"Loops is a number from {coverage.MIN_LOOPS} to {coverage.MAX_LOOPS}.",
         )
-    # the bank alone decides it: counted once per bank build and number of loops
-    return bank.remember(
-        f"coverage:{loops}",
-        lambda: coverage.coverage(bank.bank_questions(), bank.loop_templates(), loops),
-    )
+    return tables.coverage_report(loops)
 
 
 @bp.get("/numbers/coverage")

@@ -8,6 +8,7 @@ CSV writes it as an empty cell and the API as null.
 from __future__ import annotations
 
 from ..analytics import coverage, queries
+from ..extensions import bank
 
 
 def calibration_rows() -> list[dict]:
@@ -82,3 +83,12 @@ def coverage_rows(report: coverage.Coverage, titles: dict[str, str]) -> list[dic
         }
         for n in report.needs
     ]
+
+
+def coverage_report(loops: int) -> coverage.Coverage:
+    """Count coverage for `loops` loops per template: the bank alone decides it, so it is
+    counted once per bank build and number of loops."""
+    return bank.remember(
+        f"coverage:{loops}",
+        lambda: coverage.coverage(bank.bank_questions(), bank.loop_templates(), loops),
+    )
