@@ -15,7 +15,10 @@ from werkzeug.routing import IntegerConverter
 from .security import JSON_ENDPOINTS
 from .text import SURROGATE, problem
 
-MAX_DB_ID = 2**63 - 1  # the largest id either database can hold
+# The largest id every database holds: the id columns are SQLAlchemy Integer, which is a
+# 32-bit INTEGER on PostgreSQL (SQLite would take 64 bits). A larger id in a URL is a 404
+# before any query, not a 500 from PostgreSQL ("integer out of range").
+MAX_DB_ID = 2**31 - 1
 MAX_BODY = 2 * 1024 * 1024  # forms: far above the largest scorecard form
 MAX_URL = 4096  # the search boxes cap their input well below this
 # The kit's autosave sends whole notes (100,000 characters each) in one batch; the browser
@@ -60,7 +63,8 @@ def check_request() -> None:
         request.max_content_length = current_app.config["API_MAX_BODY"]
     if len(request.full_path) > MAX_URL:
         abort(414)
-    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+    routed = request.routing_exception is None  # else a 404 or 405 answers, body unread
+    if routed and request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
         if request.endpoint not in JSON_ENDPOINTS and request.blueprint != "api":
             abort(415, description="This address takes a form, not JSON.")
         try:

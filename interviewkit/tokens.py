@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
+from .inputs import MAX_DB_ID
 from .models import ApiToken, User, audit, utcnow
 from .text import problem
 from .vocabulary import TOKEN_SCOPES, Role, TokenScope
@@ -118,7 +119,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 def revoke_token(actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's tokens (an admin may revoke anyone's); TokenError if not."""
-    token = db.session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_DB_ID else None
     if token is None or (token.user_id != actor.id and not actor.has_role(Role.ADMIN)):
         raise TokenError(f"there is no token {token_id} of yours")
     if token.revoked_at is None:

@@ -54,13 +54,15 @@ def _ids(app, ids):
         ("GET", "/loops/{loop}?session={huge}&q=cache"),
     ],
 )
-def test_ids_beyond_64_bits_are_404s(world, method, url):  # noqa: F811
-    """Regression (issue 8.5): OverflowError on SQLite and a 500 on PostgreSQL."""
+@pytest.mark.parametrize("huge", [HUGE, str(2**40)])
+def test_ids_beyond_what_a_column_holds_are_404s(world, method, url, huge):  # noqa: F811
+    """Regression (issue 8.5): OverflowError on SQLite and a 500 on PostgreSQL; and an id
+    that fits in 64 bits but not in PostgreSQL's 32-bit integer column (issue 13)."""
     app, ids = world
     with app.app_context():
         create_user("admin@example.com", "Ada Admin", "admin", PASSWORD)
     client = signed_in(app, "admin@example.com")
-    response = client.open(url.format(huge=HUGE, **_ids(app, ids)), method=method, data={})
+    response = client.open(url.format(huge=huge, **_ids(app, ids)), method=method, data={})
     if "?" in url:  # a bad query argument is ignored: the page itself exists
         assert response.status_code == 200
     else:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
 
 from ..candidates.forms import LoopForm, PrepNoteForm
 from ..extensions import bank, db
+from ..inputs import MAX_DB_ID
 from ..loops import service
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
 from . import bp
@@ -145,7 +147,7 @@ def create_loop(candidate_id: int):
             formdata=MultiDict({"template": data["template_id"], "seed": data.get("seed", "")}),
             meta={"csrf": False},
         )
-        form.template.choices = [(t["id"], t["title"]) for t in templates]
+        form.template.choices = [SelectChoice(value=t["id"], label=t["title"]) for t in templates]
         try:
             validated(form)
         except ApiProblem as problem:
@@ -210,17 +212,17 @@ def update_session(loop_id: int, session_id: int):
     check_if_match(etag(loop_json(loop)), "loop")
     if "interviewer_id" in data:
         interviewer = None
-        if data["interviewer_id"] is not None:
+        if data["interviewer_id"] is not None and 0 < data["interviewer_id"] <= MAX_DB_ID:
             interviewer = db.session.execute(
                 select(User).where(User.id == data["interviewer_id"], User.active.is_(True))
             ).scalar_one_or_none()
-            if interviewer is None:
-                raise ApiProblem(
-                    "invalid-field",
-                    "interviewer_id: no active user has this id (GET /api/v1/users lists "
-                    "them), or send null for nobody.",
-                    field="interviewer_id",
-                )
+        if data["interviewer_id"] is not None and interviewer is None:
+            raise ApiProblem(
+                "invalid-field",
+                "interviewer_id: no active user has this id (GET /api/v1/users lists "
+                "them), or send null for nobody.",
+                field="interviewer_id",
+            )
         _rules(lambda: service.assign(session, interviewer, api_user()))
     return _answer(loop)
 

@@ -337,7 +337,7 @@ def _candidate_json(c: Candidate) -> dict:
         "created_at": iso_time(c.created_at),
         "decision": None
         if decision is None
-        else {"outcome": decision.outcome, "decided_at": iso_time(decision.created_at)},
+        else {"outcome": decision.outcome, "decided_at": iso_time(decision.at)},
         "loops": [{"id": loop.id, "title": loop.title} for loop in c.loops],
         "url": url_for("api.candidate", candidate_id=c.id),
     }
