@@ -66,3 +66,76 @@ def test_design_interfaces_exist():
     # DESIGN.md promises these commands; create-user and backup arrive with the app database.
     names = {c.name for c in COMMANDS}
     assert {"init", "lint", "load", "new-question", "serve"} <= names
+
+
+def test_the_readme_api_session_runs_against_a_served_app(tmp_path, real_bank):
+    """examples/api_session.sh (the README's curl session) against `interviewkit serve`."""
+    import http.client
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from conftest import make_app
+
+    from interviewkit.extensions import db
+    from interviewkit.models import User
+    from interviewkit.tokens import create_token
+    from interviewkit.users import create_demo_users
+
+    bank = tmp_path / "bank.db"
+    shutil.copy(real_bank, bank)
+    database = f"sqlite:///{tmp_path}/app.db"
+    app = make_app(tmp_path, database, BANK_PATH=str(bank))
+    tokens = {}
+    with app.app_context():
+        create_demo_users()
+        for name, email in (("LEAD_TOKEN", "lead@example.com"), ("IVAN_TOKEN", "ivan@example.com")):
+            user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+            tokens[name] = create_token(user, "README session", "read-write").secret
+        db.session.commit()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = {**{k: app.config[k] for k in ("INSTANCE_PATH", "SECRET_KEY")}}
+    config.update(DATABASE_URL=database, BANK_PATH=str(bank))
+    script = (
+        "from interviewkit import create_app\n"
+        "from interviewkit.server import _Server, gunicorn_options\n"
+        f"app = create_app({config!r})\n"
+        "class Server(_Server):\n"
+        "    def load(self):\n"
+        "        return app\n"
+        f"Server({{**gunicorn_options('127.0.0.1', {port}, 1), 'accesslog': None}}).run()\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                assert conn.getresponse().status == 200
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        run = subprocess.run(
+            ["bash", str(PROJECT / "examples" / "api_session.sh")],
+            env={**os.environ, **tokens, "IK_URL": f"http://127.0.0.1:{port}"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    assert "ratings_submitted" in out and "\nsubmitted\n" in out
+    assert '"name": "Ivan Interviewer"' in out and "Reasoned clearly about" in out
+    # every step of the README's session is in the script
+    for step in ("POST /candidates", "/loops", "/scorecard/ratings", "/scorecard/submit"):
+        assert step.split()[-1] in (PROJECT / "examples" / "api_session.sh").read_text()
