@@ -18,6 +18,11 @@ from sqlalchemy.engine import Engine
 from .extensions import db, migrate
 from .instance import make_sqlite_private
 
+# The largest id every database holds: the id columns are SQLAlchemy Integer, which is a
+# 32-bit INTEGER on PostgreSQL (SQLite would take 64 bits). A larger id in a URL is a 404
+# before any query, not a 500 from PostgreSQL ("integer out of range").
+MAX_DB_ID = 2**31 - 1
+
 BUSY_TIMEOUT_MS = 10_000
 # FULL (the default) syncs the WAL on every commit, so a save the kit reports as saved
 # survives a power cut or an OS crash; NORMAL can lose the last commits (see

@@ -12,13 +12,10 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
+from .database import MAX_DB_ID
 from .security import JSON_ENDPOINTS
 from .text import SURROGATE, problem
 
-# The largest id every database holds: the id columns are SQLAlchemy Integer, which is a
-# 32-bit INTEGER on PostgreSQL (SQLite would take 64 bits). A larger id in a URL is a 404
-# before any query, not a 500 from PostgreSQL ("integer out of range").
-MAX_DB_ID = 2**31 - 1
 MAX_BODY = 2 * 1024 * 1024  # forms: far above the largest scorecard form
 MAX_URL = 4096  # the search boxes cap their input well below this
 # The kit's autosave sends whole notes (100,000 characters each) in one batch; the browser

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .database import MAX_DB_ID
 from .extensions import db
-from .inputs import MAX_DB_ID
 from .models import ApiToken, User, audit, utcnow
 from .text import problem
 from .vocabulary import TOKEN_SCOPES, Role, TokenScope

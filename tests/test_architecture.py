@@ -76,6 +76,7 @@ WEB_LAYER = {
     if is_web(m)
     or m in ("interviewkit", "interviewkit.cli", "interviewkit.health", "interviewkit.server")
     or m.startswith("interviewkit.main")
+    or m.startswith("interviewkit.api")  # the JSON API: views, document, problem details
     or m in {f"interviewkit.{b}" for b in BLUEPRINTS}  # a blueprint's __init__ loads its routes
 }
 
