@@ -18,6 +18,7 @@ from .content.schema import KINDS
 from .reminders import remind_command
 from .tokens import DEFAULT_DAYS, MAX_DAYS, TokenError, create_token, revoke_token, tokens_of
 from .vocabulary import LEVELS, ROLES, TOKEN_SCOPES, Role, TokenScope
+from .webhooks import webhooks_command
 
 
 def _roots() -> list[Path]:
@@ -558,6 +559,7 @@ COMMANDS = [
     coverage_command,
     remind_command,
     token_command,
+    webhooks_command,
     serve_command,
 ]
 

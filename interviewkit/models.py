@@ -514,3 +514,63 @@ class ReminderSent(db.Model):
     interviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date]
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- webhooks: signed notices to other systems, sent from a queue in this database ----------
+
+
+class Webhook(db.Model):
+    """An address an admin subscribed to some events; each delivery is signed with `secret`.
+
+    The secret is stored as it is, since signing needs it (unlike a token, it cannot be a
+    hash); it is shown to the admin once, when made or rotated, and never on a page again.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event to send to one webhook: the outbox row, its attempts and its outcome.
+
+    `payload` is the exact body, built once when the event happened, so a retry or a
+    redelivery sends the same bytes. status: pending -> delivered, or failed (given up
+    after the last attempt). `locked_until` is a sender's claim on the row: while it is in
+    the future no other sender takes the row; a sender that dies leaves a claim that
+    simply expires.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The sender's question, "what is due?", reads only pending rows in time order,
+        # however many delivered rows the log keeps.
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # A webhook's log, newest first.
+        Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)  # Interviewkit-Delivery
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_status_code: Mapped[int | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    redelivery_of: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="SET NULL")
+    )
+
+    webhook: Mapped[Webhook] = relationship()

@@ -23,7 +23,8 @@ class _Server(BaseApplication):
 
 
 def freeze_startup_objects(worker=None) -> None:
-    """gunicorn's post_worker_init hook: exempt the objects of start-up from garbage collection.
+    """gunicorn's post_worker_init hook: exempt the objects of start-up from garbage collection,
+    then start the worker's webhook sender.
 
     Imports and create_app leave some 120,000 long-lived objects, and every full
     collection walks them all. A request that builds many rows (a role export, 600
@@ -31,8 +32,16 @@ def freeze_startup_objects(worker=None) -> None:
     `gc.freeze()` moves them to a generation the collector never visits, as the Python
     docs suggest for long-running servers; objects made by requests are collected as
     before.
+
+    The sender is a daemon thread sending due webhook deliveries every few seconds
+    (`webhooks.start_sender`; WEBHOOK_WORKER=False turns it off), so `make run` delivers
+    without another process. Every worker has one: their claims never overlap.
     """
     gc.freeze()
+    if worker is not None:
+        from .webhooks import start_sender
+
+        start_sender(getattr(worker, "wsgi", None))
 
 
 def serve(host: str, port: int, workers: int) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
+from .. import webhooks
 from ..extensions import db
 from ..models import (
     Amendment,
@@ -347,6 +348,7 @@ def submit_evidence(card: Scorecard) -> dict[str, str]:
         rating.evidence = card.text(f"evidence:{rating.competency}").strip()
     card.status = CardStatus.SUBMITTED.value
     card.submitted_at = utcnow()
+    webhooks.scorecard_submitted(card)
     return {}
 
 

@@ -10,6 +10,7 @@ import secrets
 
 from sqlalchemy import func, select
 
+from .. import webhooks
 from ..bank.records import BankQuestion
 from ..extensions import bank, db
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
@@ -159,6 +160,7 @@ def create_loop(candidate: Candidate, template: dict, actor: User, seed: str | N
     db.session.add(loop)
     db.session.flush()
     audit(actor, "loop_created", loop, candidate=candidate.id, template=template["id"], seed=seed)
+    webhooks.loop_assembled(loop)
     return loop
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import selectinload
 
+from .. import webhooks
 from ..analytics import debrief, queries
 from ..bank.reader import BankUnavailable
 from ..extensions import bank, db
@@ -85,6 +86,7 @@ def record_decision(
         outcome=outcome,
         previous=current.outcome if current is not None else None,
     )
+    webhooks.decision_recorded(candidate, decision)
     return decision
 
 
