@@ -42,6 +42,22 @@ MATRIX = [
         "/admin/users/{user}/set-password-link",
         (LOGIN, 403, 403, 200),
     ),
+    # webhooks are for admins; this world has none, so an admin gets as far as the 404
+    # (tests/test_webhooks.py runs the pages themselves)
+    ("admin.webhooks", "GET", "/admin/webhooks", (LOGIN, 403, 403, 200)),
+    ("admin.new_webhook", "GET", "/admin/webhooks/new", (LOGIN, 403, 403, 200)),
+    ("admin.new_webhook", "POST", "/admin/webhooks/new", (LOGIN, 403, 403, 200)),
+    ("admin.webhook", "GET", "/admin/webhooks/1", (LOGIN, 403, 403, 404)),
+    ("admin.webhook", "POST", "/admin/webhooks/1", (LOGIN, 403, 403, 404)),
+    ("admin.enable_webhook", "POST", "/admin/webhooks/1/enable", (LOGIN, 403, 403, 404)),
+    ("admin.disable_webhook", "POST", "/admin/webhooks/1/disable", (LOGIN, 403, 403, 404)),
+    ("admin.rotate_webhook_secret", "POST", "/admin/webhooks/1/rotate", (LOGIN, 403, 403, 404)),
+    (
+        "admin.redeliver_webhook",
+        "POST",
+        "/admin/webhooks/1/deliveries/1/redeliver",
+        (LOGIN, 403, 403, 404),
+    ),
     ("candidates.index", "GET", "/candidates", (LOGIN, 403, 200, 200)),
     ("candidates.new", "GET", "/candidates/new", (LOGIN, 403, 200, 200)),
     ("candidates.new", "POST", "/candidates/new", (LOGIN, 403, 200, 200)),

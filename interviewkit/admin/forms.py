@@ -7,16 +7,19 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.reset import MAX_PASSWORD, MIN_PASSWORD
 from ..models import User
 from ..text import SingleLine, sentence
 from ..users import UserError, check_email
 from ..vocabulary import Role
+from ..webhooks import EVENTS, WebhookError, check_events, check_url
 
 ROLE_CHOICES = [SelectChoice(value=r.value, label=r.label) for r in Role]
 
@@ -49,4 +52,34 @@ class UserForm(FlaskForm):
         try:
             check_email(field.data, self.user)
         except UserError as exc:
+            raise ValidationError(sentence(exc)) from None
+
+
+class WebhookForm(FlaskForm):
+    """A webhook's address and the events it is sent."""
+
+    url = StringField(
+        "URL",
+        description="Where to POST each event, e.g. https://ats.example.com/hooks/interviewkit",
+    )
+    events = SelectMultipleField(
+        "Events",
+        choices=[SelectChoice(value=e, label=f"{e}: {text}") for e, text in EVENTS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    submit = SubmitField("Save")
+
+    def validate_url(self, field):
+        """Refuse an address webhooks cannot go to, saying why (the webhooks service's check)."""
+        try:
+            field.data = check_url(field.data)
+        except WebhookError as exc:
+            raise ValidationError(sentence(exc)) from None
+
+    def validate_events(self, field):
+        """Ask for at least one event."""
+        try:
+            field.data = check_events(field.data)
+        except WebhookError as exc:
             raise ValidationError(sentence(exc)) from None

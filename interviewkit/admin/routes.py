@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import webhooks as hooks
 from ..auth.reset import has_password, link_hours, make_link_token
 from ..extensions import db
 from ..mail import MailError, mail_configured, send_mail
-from ..models import User, audit
+from ..models import User, Webhook, WebhookDelivery, audit
 from ..security import roles_required
 from ..users import UserError, add_user, update_user
 from ..vocabulary import Role
 from . import bp
-from .forms import UserForm, sentence
+from .forms import UserForm, WebhookForm, sentence
 
 
 @bp.get("/users")
@@ -129,6 +130,117 @@ def _link_page(user: User, *, created: bool):
             created=created,
             emailed=emailed,
             email_problem=email_problem,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+@bp.get("/webhooks")
+@roles_required(Role.ADMIN)
+def webhooks():
+    """List the webhooks, with how many deliveries of each are pending, delivered or failed."""
+    return render_template("admin/webhooks.html", rows=hooks.webhooks_with_counts())
+
+
+@bp.route("/webhooks/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_webhook():
+    """Add a webhook; its signing secret is shown only in this response."""
+    form = WebhookForm()
+    if form.validate_on_submit():
+        new = hooks.create_webhook(current_user, form.url.data, form.events.data)
+        db.session.commit()
+        return _secret_page(new, created=True)
+    return render_template("admin/webhook_form.html", form=form)
+
+
+@bp.route("/webhooks/<int:webhook_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def webhook(webhook_id: int):
+    """Show a webhook's delivery log, newest first; change its URL or events."""
+    webhook = _webhook_or_404(webhook_id)
+    form = WebhookForm(obj=webhook)
+    status = 200
+    if form.validate_on_submit():
+        if hooks.update_webhook(current_user, webhook, form.url.data, form.events.data):
+            db.session.commit()
+            flash("Saved the webhook: the next deliveries go to it as changed.", "info")
+        return redirect(url_for("admin.webhook", webhook_id=webhook.id))
+    if form.errors:
+        status = 400
+    rows, page, pages = hooks.delivery_log(webhook, request.args.get("page", 1, type=_page))
+    return render_template(
+        "admin/webhook.html", webhook=webhook, form=form, rows=rows, page=page, pages=pages
+    ), status
+
+
+@bp.post("/webhooks/<int:webhook_id>/enable")
+@roles_required(Role.ADMIN)
+def enable_webhook(webhook_id: int):
+    """Enable a webhook: its waiting deliveries go out from the next pass."""
+    webhook = _webhook_or_404(webhook_id)
+    hooks.set_active(current_user, webhook, True)
+    db.session.commit()
+    flash("Enabled: deliveries waiting for this webhook go out now.", "info")
+    return redirect(url_for("admin.webhook", webhook_id=webhook.id))
+
+
+@bp.post("/webhooks/<int:webhook_id>/disable")
+@roles_required(Role.ADMIN)
+def disable_webhook(webhook_id: int):
+    """Disable a webhook: new events are not queued for it, queued ones wait."""
+    webhook = _webhook_or_404(webhook_id)
+    hooks.set_active(current_user, webhook, False)
+    db.session.commit()
+    flash("Disabled: nothing is sent to this webhook until you enable it again.", "info")
+    return redirect(url_for("admin.webhook", webhook_id=webhook.id))
+
+
+@bp.post("/webhooks/<int:webhook_id>/rotate")
+@roles_required(Role.ADMIN)
+def rotate_webhook_secret(webhook_id: int):
+    """Replace a webhook's signing secret; the new one is shown only in this response."""
+    new = hooks.rotate_secret(current_user, _webhook_or_404(webhook_id))
+    db.session.commit()
+    return _secret_page(new, created=False)
+
+
+@bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver")
+@roles_required(Role.ADMIN)
+def redeliver_webhook(webhook_id: int, delivery_id: int):
+    """Queue a delivery's body again, as a new delivery with a fresh signature."""
+    webhook = _webhook_or_404(webhook_id)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.webhook_id != webhook.id:
+        abort(404, description="This webhook has no delivery with that id.")
+    again = hooks.redeliver(current_user, delivery)
+    db.session.commit()
+    later = "" if webhook.active else " The webhook is disabled: it goes out once you enable it."
+    flash(f"Queued {delivery.event} again as delivery {again.uuid}.{later}", "info")
+    return redirect(url_for("admin.webhook", webhook_id=webhook.id))
+
+
+def _webhook_or_404(webhook_id: int) -> Webhook:
+    return db.get_or_404(Webhook, webhook_id, description="No webhook with that id.")
+
+
+def _page(value: str) -> int:
+    """Read ?page= as a small positive number (anything else is the first page)."""
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def _secret_page(new: hooks.NewSecret, *, created: bool):
+    response = make_response(
+        render_template(
+            "admin/webhook_secret.html",
+            webhook=new.webhook,
+            secret=new.secret,
+            created=created,
+            events=hooks.EVENTS,
         )
     )
     response.headers["Cache-Control"] = "no-store"
