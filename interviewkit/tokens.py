@@ -10,6 +10,7 @@ command commits, with the audit entry).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from .database import MAX_DB_ID
 from .extensions import db
-from .models import ApiToken, User, audit, utcnow
+from .models import ApiToken, IdempotentRequest, User, audit, utcnow
 from .text import problem
 from .vocabulary import TOKEN_SCOPES, Role, TokenScope
 
@@ -126,3 +127,39 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         audit(actor, "token.revoke", token, name=token.name, owner=token.user_id)
     return token
+
+
+ONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def create_token_once(
+    user: User, name: str, scope: str, days: int, once: str | None
+) -> NewToken | None:
+    """Create a token from the tokens page, once per rendered form; None if already done.
+
+    `once` is the form's random hidden value: a browser reload that posts the same form
+    again finds it recorded (in `idempotent_requests`, beside the API's keys) and creates
+    no second token. The secret itself is never stored, so it cannot be shown again.
+    """
+    key = f"tokens-page:{once}" if once and ONCE_RE.match(once) else None
+    if (
+        key is not None
+        and db.session.execute(
+            select(IdempotentRequest.id).where(
+                IdempotentRequest.user_id == user.id, IdempotentRequest.key == key
+            )
+        ).first()
+    ):
+        return None
+    new = create_token(user, name, scope, days)
+    if key is not None:
+        db.session.add(
+            IdempotentRequest(
+                user_id=user.id,
+                key=key,
+                fingerprint=hashlib.sha256(key.encode()).hexdigest(),
+                status=201,
+                body="{}",
+            )
+        )
+    return new

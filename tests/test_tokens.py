@@ -376,6 +376,27 @@ def test_creating_shows_the_secret_once_with_a_curl_example(app, ivan):
     assert all(secret not in repr(event) for event in _audit(app))
 
 
+def test_a_reload_that_sends_the_form_again_creates_no_second_token(app, ivan):
+    """Regression (issue 13): reloading the page after a create made a second token."""
+    page = ivan.get("/account/tokens").get_data(as_text=True)
+    once = re.search(r'<input[^>]*name="once"[^>]*value="([^"]+)"', page).group(1)
+    form = {"name": "nightly export", "scope": "read", "days": "90", "once": once}
+    first = ivan.post("/account/tokens", data=form)
+    assert SECRET.search(first.get_data(as_text=True))
+    # the page after a create carries a fresh value, for the next token
+    fresh = re.search(r'<input[^>]*name="once"[^>]*value="([^"]+)"', first.get_data(as_text=True))
+    assert fresh.group(1) != once
+    again = ivan.post("/account/tokens", data=form, follow_redirects=True)
+    text = again.get_data(as_text=True)
+    assert "already sent" in text and not SECRET.search(text)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 1
+    # a new form (its own value) makes a second token, as asked
+    ivan.post("/account/tokens", data={**form, "once": fresh.group(1)})
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 2
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

@@ -1,8 +1,11 @@
 """Forms for signing in, changing a password, setting one from a link and API tokens."""
 
+import secrets
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -71,4 +74,7 @@ class TokenForm(FlaskForm):
         validators=[InputRequired(f"Give a number of days, 1 to {MAX_DAYS}.")],
         render_kw={"min": 1, "max": MAX_DAYS},
     )
+    # one random value per rendered form: a reload that sends the form again is recognised
+    # and creates nothing (tokens.create_token_once)
+    once = HiddenField(default=lambda: secrets.token_urlsafe(16))
     submit = SubmitField("Create token")

@@ -14,7 +14,7 @@ from ..models import ApiToken, User, audit, utcnow
 from ..passwords import hash_password
 from ..security import end_session, login_required, start_session
 from ..text import problem, sentence
-from ..tokens import NewToken, TokenError, create_token, revoke_token, tokens_of
+from ..tokens import NewToken, TokenError, create_token_once, revoke_token, tokens_of
 from . import bp
 from .forms import LoginForm, NewPasswordForm, PasswordForm, TokenForm
 from .reset import LinkError, link_hours, set_password, user_for_link_token
@@ -113,11 +113,20 @@ def api_tokens():
     if form.validate_on_submit():
         user = db.session.get(User, current_user.id)
         try:
-            new = create_token(user, form.name.data, form.scope.data, form.days.data)
+            new = create_token_once(
+                user, form.name.data, form.scope.data, form.days.data, form.once.data
+            )
         except TokenError as exc:
             field = getattr(form, exc.field or "name", form.name)
             field.errors = [*field.errors, sentence(exc)]
         else:
+            if new is None:  # the same form, sent again (a reload): nothing more is created
+                flash(
+                    "That form was already sent and its token created; its secret was shown "
+                    "only then. If you did not copy it, revoke the token and create another.",
+                    "warning",
+                )
+                return redirect(url_for("auth.api_tokens"))
             db.session.commit()
             # rendered into this response only: never flashed, so never in the cookie
             return _tokens_page(TokenForm(formdata=None), new)
