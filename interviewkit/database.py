@@ -10,6 +10,7 @@ with "database is locked" when it tries to upgrade a read lock.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
@@ -90,8 +91,13 @@ def _sqlite_connect(dbapi_connection, pragmas: list[str]) -> None:
     cursor.close()
 
 
+# Set by code that only reads outside a request (queries.warm's threads): plain BEGIN,
+# so readers on their own connections never queue for the write lock.
+READ_ONLY: ContextVar[bool] = ContextVar("interviewkit_read_only", default=False)
+
+
 def _sqlite_begin(conn) -> None:
-    writing = not has_request_context() or request.method in WRITE_METHODS
+    writing = not READ_ONLY.get() and (not has_request_context() or request.method in WRITE_METHODS)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 

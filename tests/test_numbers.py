@@ -315,3 +315,40 @@ def test_the_numbers_follow_every_change_to_what_they_are_computed_from(app):
         kit.save_text(draft, "general", "more notes", 0, "save-1")
         db.session.commit()
         assert queries.data_version() == version
+
+
+def test_warm_computes_the_calibration_numbers_side_by_side(app, monkeypatch):
+    """After a change, the three aggregates run on their own threads and connections, give
+    what they give in turn, and are remembered: the page computes nothing more."""
+    import threading
+
+    from interviewkit.analytics import queries
+
+    seed_calibration(app)
+    with app.app_context():
+        expected = {name: compute() for name, compute in queries.WARM.items()}
+    threads: dict[str, int] = {}
+    for name, compute in list(queries.WARM.items()):
+
+        def recorded(name=name, compute=compute):
+            threads[name] = threading.get_ident()
+            return compute()
+
+        monkeypatch.setitem(queries.WARM, name, recorded)
+    with app.test_request_context("/numbers/calibration"):
+        queries.warm("rater_moments", "calibration", "agreement")
+        memo = app.extensions["interviewkit.numbers"]
+        assert {name: memo[(name,)][1] for name in expected} == expected
+        assert len(set(threads.values())) == 3
+        assert threading.get_ident() not in threads.values()
+        # remembered for this data: a second warm computes nothing
+        threads.clear()
+        queries.warm("rater_moments", "calibration", "agreement")
+        assert threads == {}
+        people = queries.calibration()
+    assert {p.user.name for p in people} == {"Ana", "Ben", "Cy"}
+    # a change (a new panel) makes them stale: warm computes them again
+    add_panel(app, "hire", [("Ana", {"x": 4}, "yes", []), ("Cy", {"x": 4}, "yes", [])])
+    with app.test_request_context("/numbers/calibration"):
+        queries.warm("rater_moments", "calibration", "agreement")
+    assert set(threads) == {"rater_moments", "calibration", "agreement"}

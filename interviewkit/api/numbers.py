@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ..analytics import coverage
+from ..analytics import coverage, queries
 from ..extensions import bank
 from ..review import tables
 from . import bp
@@ -20,6 +20,7 @@ from .problems import ApiProblem
 def numbers_calibration():
     """Interviewer calibration and inter-rater agreement per competency."""
     require(*LEADS)
+    queries.warm("rater_moments", "calibration", "agreement")
     return json_response(
         {"interviewers": tables.calibration_rows(), "agreement": tables.agreement_rows()}
     )

@@ -196,6 +196,7 @@ def dashboard():
 @roles_required(*LEADS)
 def calibration():
     """Show interviewer calibration and inter-rater agreement, with charts and tables."""
+    queries.warm("rater_moments", "calibration", "agreement")  # side by side after a change
     people = queries.calibration()
     agreement = queries.agreement()
     titles = bank.competency_titles(missing_ok=True)
