@@ -467,6 +467,18 @@ def test_feedback_stays_hidden_until_your_own_is_submitted(panel):
     assert all(r["evidence"].startswith("Ivan saw") for r in theirs["ratings"])
     lead = call(app, tokens["lead"], "GET", f"/api/v1/candidates/{cid}/scorecards").get_json()
     assert len(lead["items"]) == 2
+    # reading feedback out of the app is an export: each read is in the audit log
+    with app.app_context():
+        emails = {u.id: u.email for u in db.session.query(User)}
+        exports = [
+            (emails[e.actor_id], e.target_type, e.detail["what"])
+            for e in db.session.query(AuditEvent).filter_by(action="exported")
+        ]
+    assert ("iris@example.com", "scorecard", "scorecard") in exports
+    assert ("lead@example.com", "candidate", "scorecards") in exports
+    assert ("ivan@example.com", "candidate", "scorecards") in exports
+    # reading one's own card is not an export; a refused read records nothing
+    assert not any(who == "olga@example.com" for who, _, _ in exports)
 
 
 # -- decisions, debrief, numbers --------------------------------------------------------------

@@ -115,7 +115,14 @@ def candidate_scorecards(candidate_id: int):
     user = api_user()
     candidate = _candidate_on_panel(candidate_id)
     cards = [c for c in kit.feedback_for(user, candidate) if c.ratings_locked]
+    _exported(candidate, "scorecards")
     return json_response({"items": [card_json(c, user) for c in cards]})
+
+
+def _exported(target, what: str) -> None:
+    """Record that a client read feedback out of the app, as the pages' exports do."""
+    audit(api_user(), "exported", target, format="api", what=what)
+    db.session.commit()
 
 
 @bp.get("/scorecards/<int:scorecard_id>")
@@ -129,6 +136,7 @@ def scorecard(scorecard_id: int):
         _candidate_on_panel(card.session.loop.candidate_id)
         if not card.ratings_locked:
             raise ApiProblem("not-found", f"No scorecard {scorecard_id}.")
+        _exported(card, "scorecard")  # someone else's feedback, read by a client
     return json_response(card_json(card, user))
 
 
@@ -386,6 +394,7 @@ def debrief(candidate_id: int):
     require(*LEADS)
     candidate = _candidate_or_404(candidate_id)
     page = review.debrief_page(api_user(), candidate)
+    _exported(candidate, "debrief")
     result: debrief_math.Debrief = page.result
 
     def combined(c: debrief_math.Combined) -> dict:
