@@ -237,6 +237,40 @@ def test_unknown_addresses_and_methods_answer_problems(world):
 # -- candidates: create, retry, change ----------------------------------------------------------
 
 
+@pytest.mark.parametrize("sort", ["-created", "created", "name"])
+def test_paging_through_candidates_in_each_order_returns_each_once(world, sort):
+    app, _ = world
+    client, headers = app.test_client(), token_for(app, "hiring_lead")
+    names = ["Zoe Park", "Adam Li", "Maya Chen", "Adam Li", "Bo Berg"]  # a repeated name
+    for n, name in enumerate(names):
+        body = {**NEW, "name": name, "email": f"p{n}@example.com"}
+        assert client.post("/api/v1/candidates", json=body, headers=headers).status_code == 201
+    seen, url = [], f"/api/v1/candidates?limit=2&sort={sort}"
+    while url:
+        body = client.get(url, headers=headers).get_json()
+        assert len(body["items"]) <= 2
+        seen += [(item["name"], item["id"]) for item in body["items"]]
+        cursor = body["next_cursor"]
+        url = f"/api/v1/candidates?limit=2&sort={sort}&cursor={cursor}" if cursor else None
+    everyone = sorted(seen, key=lambda item: item[1])
+    expected = {
+        "-created": everyone[::-1],
+        "created": everyone,
+        "name": sorted(everyone),
+    }[sort]
+    assert seen == expected and len(seen) == len(names) + 1  # and the fixture's candidate
+    # a cursor keeps its order: used with another, it is refused rather than misread
+    first = client.get(f"/api/v1/candidates?limit=2&sort={sort}", headers=headers).get_json()
+    other = "name" if sort != "name" else "created"
+    response = client.get(
+        f"/api/v1/candidates?limit=2&sort={other}&cursor={first['next_cursor']}", headers=headers
+    )
+    assert_problem(response, 400, "invalid-cursor", "cursor")
+    assert_problem(
+        client.get("/api/v1/candidates?sort=age", headers=headers), 400, "invalid-parameter", "sort"
+    )
+
+
 def test_create_a_candidate_then_read_it_back(world):
     app, _ = world
     client, headers = app.test_client(), token_for(app, "hiring_lead")

@@ -21,6 +21,8 @@ from .problems import ApiProblem
 LEADS = (Role.LEAD, Role.ADMIN)
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
+# The orders a candidate list can take: newest first (the default), oldest first, by name.
+CANDIDATE_SORTS = ("-created", "created", "name")
 
 
 def api_user() -> User:

@@ -13,7 +13,7 @@ import hashlib
 from flask import current_app, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -29,6 +29,7 @@ from ..tokens import find_token
 from ..vocabulary import CANDIDATE_STATUSES, LEVELS, Role, TokenScope
 from . import bp
 from .common import (
+    CANDIDATE_SORTS,
     LEADS,
     api_user,
     check_if_match,
@@ -356,31 +357,59 @@ def _candidate_or_404(candidate_id: int) -> Candidate:
 
 @bp.get("/candidates")
 def candidates():
-    """List candidates, newest first, filtered by status, with cursor pagination."""
+    """List candidates, filtered by status, sorted (newest first by default), in pages."""
     require(*LEADS)
     limit = page_limit()
     status = choice("status", CANDIDATE_STATUSES)
+    sort = choice("sort", CANDIDATE_SORTS) or CANDIDATE_SORTS[0]
     cursor = decode_cursor("candidates")
+    order = {
+        "-created": (Candidate.id.desc(),),
+        "created": (Candidate.id,),
+        "name": (Candidate.name, Candidate.id),
+    }[sort]
     query = (
         select(Candidate)
-        .order_by(Candidate.id.desc())
+        .order_by(*order)
         .options(selectinload(Candidate.decisions), selectinload(Candidate.loops))
         .limit(limit + 1)
     )
     if status:
         query = query.where(Candidate.status == status)
     if cursor is not None:
-        before = cursor.get("before")
-        if not isinstance(before, int) or not 0 < before <= MAX_DB_ID:
-            raise ApiProblem("invalid-cursor", "The cursor is damaged.", field="cursor")
-        query = query.where(Candidate.id < before)
+        last, name = cursor.get("id"), cursor.get("n")
+        if (
+            cursor.get("s") != sort
+            or not isinstance(last, int)
+            or not 0 < last <= MAX_DB_ID
+            or (sort == "name" and not isinstance(name, str))
+        ):
+            raise ApiProblem(
+                "invalid-cursor",
+                "The cursor belongs to another sort order, or is damaged: start again "
+                "without cursor.",
+                field="cursor",
+            )
+        # keyset pages: the rows after the last one shown, in the same order
+        query = query.where(
+            {
+                "-created": Candidate.id < last,
+                "created": Candidate.id > last,
+                "name": or_(
+                    Candidate.name > name, and_(Candidate.name == name, Candidate.id > last)
+                ),
+            }[sort]
+        )
     rows = list(db.session.execute(query).scalars())
     page = rows[:limit]
+    more = len(rows) > limit
     return json_response(
         {
             "items": [_candidate_json(c) for c in page],
-            "next_cursor": encode_cursor({"k": "candidates", "before": page[-1].id})
-            if len(rows) > limit
+            "next_cursor": encode_cursor(
+                {"k": "candidates", "s": sort, "id": page[-1].id, "n": page[-1].name}
+            )
+            if more
             else None,
         }
     )

@@ -18,6 +18,7 @@ from ..analytics import debrief as debrief_math
 from ..extensions import db
 from ..kit import service as kit
 from ..models import Candidate, LoopSession, Scorecard, User, audit
+from ..observability import count_autosave
 from ..review import service as review
 from ..vocabulary import CardStatus
 from . import bp
@@ -256,6 +257,7 @@ def save_scorecard(session_id: int):
             db.session.rollback()
             if attempt == 1:
                 raise
+    count_autosave("api", results)
     return json_response({"results": [r.as_dict() for r in results], "status": card.status})
 
 

@@ -18,6 +18,7 @@ from ..vocabulary import (
     CardStatus,
     Role,
 )
+from .common import CANDIDATE_SORTS
 from .problems import BASE, PROBLEMS
 
 VERSION = "1.0.0"
@@ -810,6 +811,17 @@ PATHS = {
                     "name": "status",
                     "in": "query",
                     "schema": {"type": "string", "enum": list(CANDIDATE_STATUSES)},
+                },
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {
+                        "type": "string",
+                        "enum": list(CANDIDATE_SORTS),
+                        "default": CANDIDATE_SORTS[0],
+                    },
+                    "description": "Newest first (the default), oldest first, or by name. "
+                    "A cursor keeps the order it was made with.",
                 },
                 LIMIT,
                 CURSOR,
