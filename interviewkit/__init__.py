@@ -71,7 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
-    from . import cli, database, health, inputs, security, static_files, vocabulary
+    from . import cli, database, health, inputs, observability, security, static_files, vocabulary
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     inputs.register_converters(app)
     database.configure(app)
+    observability.init_app(app)  # request ids, the request log line, /metrics
     inputs.init_app(app)  # before CSRFProtect, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)

@@ -541,9 +541,11 @@ def _when(moment) -> str:
 @with_appcontext
 def serve_command(host, port, workers):
     """Serve the app with gunicorn, a production WSGI server."""
+    from .observability import prepare_metrics_dir
     from .server import serve
 
     config = current_app.config
+    prepare_metrics_dir(current_app.instance_path)  # /metrics sums every worker's counts
     serve(host or config["HOST"], port or config["PORT"], workers or config["WORKERS"])
 
 

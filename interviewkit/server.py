@@ -6,6 +6,8 @@ import gc
 
 from gunicorn.app.base import BaseApplication
 
+from . import observability
+
 
 class _Server(BaseApplication):
     def __init__(self, options: dict) -> None:
@@ -57,9 +59,13 @@ SETTINGS = {
     # maximum, the app's own check (inputs.MAX_URL) answers first, with its page.
     "limit_request_line": 8190,
     "post_worker_init": freeze_startup_objects,
+    # JSON log lines, the app's request line instead of gunicorn's access log, and a dead
+    # worker's live gauges dropped from /metrics (docs/operations.md, "Logs", "Metrics")
+    "logconfig_dict": observability.LOGGING,
+    "child_exit": observability.worker_exited,
 }
 
 
 def gunicorn_options(host: str, port: int, workers: int) -> dict:
     """Return the gunicorn settings `serve` uses."""
-    return {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", **SETTINGS}
+    return {"bind": f"{host}:{port}", "workers": workers, **SETTINGS}

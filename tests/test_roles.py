@@ -14,6 +14,8 @@ LOGIN = "login"  # a redirect to the sign-in page
 MATRIX = [
     ("main.index", "GET", "/", (LOGIN, 200, 200, 200)),
     ("health.healthz", "GET", "/healthz", (200, 200, 200, 200)),
+    # from 127.0.0.1 (the test client's address): tests/test_observability.py tries others
+    ("observability.metrics", "GET", "/metrics", (200, 200, 200, 200)),
     ("static", "GET", "/static/app.css", (200, 200, 200, 200)),
     ("auth.login", "GET", "/login", (200, 302, 302, 302)),
     ("auth.login", "POST", "/login", (200, 302, 302, 302)),

@@ -8,8 +8,10 @@ errors, `field` (the JSON field or parameter at fault).
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, has_request_context, jsonify
 from werkzeug.exceptions import HTTPException
+
+from ..observability import request_id
 
 BASE = "/api/v1/problems/"
 
@@ -101,6 +103,8 @@ def problem_response(
     body["detail"] = detail
     if field is not None:
         body["field"] = field
+    if has_request_context():  # the id of the request's log lines, for support
+        body["request_id"] = request_id()
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import bank, db
 from ..models import Candidate, LoopSession, Scorecard, audit
+from ..observability import count_autosave
 from ..security import json_body, login_required
 from ..vocabulary import RECOMMENDATION_LABELS, CardStatus
 from . import bp, service
@@ -75,6 +76,7 @@ def save(session_id: int):
             db.session.rollback()
             if attempt == 1:
                 raise
+    count_autosave("kit", results)
     return jsonify(
         results=[r.as_dict() for r in results], status=card.status, csrf_token=generate_csrf()
     )
