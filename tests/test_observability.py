@@ -350,3 +350,108 @@ def test_healthz_is_503_when_the_bank_is_broken(tmp_path, real_bank, damage, sta
     assert response.status_code == 503
     assert response.json["status"] == status and response.json["bank"] == status
     assert response.json["database"] == "ok"
+
+
+# -- served by gunicorn with two workers ------------------------------------------------------
+
+
+def test_two_gunicorn_workers_report_one_sum_and_log_json(tmp_path):
+    """The client's multiprocess mode: a scrape from either worker counts both workers'
+    requests, a replaced worker's counts stay, its live gauges go; every log line is JSON."""
+    import http.client
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    instance = tmp_path / "instance"
+    (instance / "metrics").mkdir(parents=True)
+    (instance / "metrics" / "counter_999999.db").write_bytes(b"stale")  # emptied at start
+    config = {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+        "WEBHOOK_WORKER": False,  # no tables here for it to read
+    }
+    script = (
+        "from interviewkit import create_app\n"
+        "from interviewkit.observability import prepare_metrics_dir\n"
+        "from interviewkit.server import _Server, gunicorn_options\n"
+        f"app = create_app({config!r})\n"
+        "prepare_metrics_dir(app.instance_path)\n"  # as `interviewkit serve` does
+        "class Server(_Server):\n"
+        "    def load(self):\n"
+        "        return app\n"
+        f"Server(gunicorn_options('127.0.0.1', {port}, 2)).run()\n"
+    )
+    log = tmp_path / "stderr.log"
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    with log.open("wb") as stderr:
+        server = subprocess.Popen([sys.executable, "-c", script], stderr=stderr, env=env)
+    metrics_dir = instance / "metrics"
+
+    def get(path):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read().decode()
+        conn.close()
+        return response.status, body
+
+    def pids(prefix):
+        return {p.name.rsplit("_", 1)[1][:-3] for p in metrics_dir.glob(f"{prefix}_*.db")}
+
+    def healthz_count():
+        _, body = get("/metrics")
+        for family in text_string_to_metric_families(body):
+            for s in family.samples:
+                if s.name == "interviewkit_http_requests_total" and s.labels == {
+                    "endpoint": "health.healthz",
+                    "method": "GET",
+                    "status": "503",
+                }:
+                    return s.value
+        return 0
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert get("/healthz")[0] == 503  # no bank: still counted
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        sent = 1
+        with ThreadPoolExecutor(8) as pool:
+            while len(pids("counter")) < 2:  # until both workers have answered some
+                assert time.monotonic() < deadline, "one worker answered everything"
+                list(pool.map(get, ["/healthz"] * 16))
+                sent += 16
+        assert "999999" not in pids("counter")
+        assert len(pids("gauge_livesum")) == 2  # each worker's pool gauge
+        # several scrapes, answered by either worker: the same sum each time
+        assert [healthz_count() for _ in range(4)] == [sent] * 4
+
+        # a worker that ends: its counts stay in the sum, its live gauges go
+        victim = sorted(pids("gauge_livesum"))[0]
+        os.kill(int(victim), signal.SIGTERM)
+        while victim in pids("gauge_livesum"):
+            assert time.monotonic() < deadline + 10, "child_exit did not drop the gauge"
+            time.sleep(0.1)
+        assert healthz_count() == sent
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    requests = [x for x in lines if x["logger"] == "interviewkit.request"]
+    health = [x for x in requests if x["endpoint"] == "health.healthz"]
+    assert len(health) == sent  # exactly one line per request (no gunicorn access line)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", x["request_id"]) for x in requests)
+    assert any(x["logger"] == "gunicorn.error" for x in lines)  # gunicorn's own, as JSON
