@@ -130,9 +130,28 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             line["request_id"] = request_id()
         line.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            line["traceback"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if record.exc_info and record.exc_info[1] is not None:
+            line["traceback"] = quiet_traceback(record.exc_info[1])
         return json.dumps(line, default=str)
+
+
+def quiet_traceback(exc: BaseException) -> str:
+    """Return the traceback of an exception and its causes, naming each one's type only.
+
+    An exception's message can quote what was typed (a value that would not parse, the
+    key of a duplicate row, with PostgreSQL's DETAIL), so it is left out: the frames say
+    where it went wrong, and the request id finds the request.
+    """
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        kind = type(exc)
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        parts.append(
+            f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}"
+        )
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\n\nThe above exception led to the following one:\n\n".join(reversed(parts))
 
 
 # gunicorn's `logconfig_dict` (server.SETTINGS): every line of the app and of gunicorn

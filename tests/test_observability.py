@@ -172,9 +172,28 @@ def test_a_500_page_is_generic_and_gives_the_reference(failing_app, logs):
     assert "RuntimeError" not in page and "typed-note" not in page
     line = next(x for x in log_lines(logs) if x["level"] == "ERROR")
     assert line["request_id"] == "support-ref-1"
-    assert "Traceback" in line["traceback"] and "boom" in line["traceback"]
-    # the exception's own message is the code's business; the request line never holds it
+    assert "Traceback" in line["traceback"] and "in boom" in line["traceback"]
+    assert line["traceback"].endswith("builtins.RuntimeError")
+    assert "typed-note" not in logs.text  # the exception's message quoted it: left out
     assert request_lines(logs)[0]["status"] == 500
+
+
+def test_a_logged_traceback_names_each_exception_of_the_chain_without_its_message():
+    from interviewkit.observability import quiet_traceback
+
+    typed = "".join(["sec", "ret"])  # so no source line shown spells it out
+    try:
+        try:
+            int(typed)
+        except ValueError as exc:
+            raise KeyError(typed) from exc
+    except KeyError as exc:
+        text = quiet_traceback(exc)
+    assert "secret" not in text
+    first, second = text.split("The above exception led to the following one:")
+    assert first.strip().endswith("builtins.ValueError")
+    assert second.strip().endswith("builtins.KeyError")
+    assert text.count("Traceback (most recent call last):") == 2
 
 
 def test_an_api_problem_carries_the_request_id(failing_app):
