@@ -46,6 +46,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # (often 127.0.0.1) says nothing about the client; /metrics then wants the token.
 _FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 request_log = logging.getLogger("interviewkit.request")
 
 
@@ -73,7 +75,9 @@ def _finish(response: Response) -> Response:
     duration = time.perf_counter() - started if started is not None else 0.0
     endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
     metrics = _metrics()
-    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+    # a made-up method would otherwise be a new series per attempt
+    method = request.method if request.method in _METHODS else "other"
+    metrics.requests.labels(endpoint, method, str(response.status_code)).inc()
     metrics.latency.labels(endpoint).observe(duration)
     path = _loggable_path()
     request_log.info(

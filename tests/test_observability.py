@@ -253,6 +253,9 @@ def test_metrics_count_requests_by_endpoint_and_time_them(sqlite_app):
     assert after[key] == before + 3
     assert after["interviewkit_http_request_duration_seconds_count{endpoint=auth.login}"] >= 3
     assert "interviewkit_db_pool_checked_out{}" in after
+    client.open("/login", method="BREW")  # an invented method: one "other" series, not one each
+    other = "interviewkit_http_requests_total{endpoint=unmatched,method=other,status=405}"
+    assert scrape(client)[other] >= 1
     assert after["interviewkit_bank_info{build_id=none,schema_version=}"] == 1
 
 
