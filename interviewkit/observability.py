@@ -101,10 +101,14 @@ def _finish(response: Response) -> Response:
 
 
 def _loggable_path() -> str:
-    """Return the path without its query string, a `<token>` argument replaced."""
+    """Return the path without its query string, a `<token>` or `<secret>` argument replaced.
+
+    A route whose address is its credential (a set-password link, a calendar feed) names
+    that argument so; this keeps it out of the log.
+    """
     path = request.path
     for name, value in (request.view_args or {}).items():
-        if "token" in name and isinstance(value, str) and value:
+        if ("token" in name or "secret" in name) and isinstance(value, str) and value:
             path = path.replace(value, f"<{name}>")
     return path
 
