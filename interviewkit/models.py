@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select, true, update
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from .extensions import db
@@ -32,6 +32,13 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Their own settings (the account page): the IANA zone times are shown in ("" = the
+    # site's DEFAULT_TIMEZONE), which emails they want, and their calendar feed's secret,
+    # stored hashed (shown once; None = no feed).
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    email_invites: Mapped[bool] = mapped_column(default=True, server_default=true())
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
     login_sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")
 
@@ -230,7 +237,18 @@ class LoopSession(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     notes: Mapped[list] = mapped_column(JSON, default=list)
+    # When the meeting starts (naive UTC; None = not scheduled, or cancelled), the IANA
+    # zone it was entered in ("" = UTC) and how long the meeting lasts. The meeting's
+    # length is its own: `minutes` is the questions' time budget, and a meeting usually
+    # has room for introductions and the candidate's questions too. scheduling.py owns
+    # these, and the calendar invite's UID (stable for the session) and SEQUENCE (one
+    # up with every change an interviewer is told about).
     scheduled_at: Mapped[datetime | None] = mapped_column(default=None)
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    duration_minutes: Mapped[int | None] = mapped_column(default=None)
+    meeting_url: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    invite_uid: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    invite_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     loop: Mapped[Loop] = relationship(back_populates="sessions")
     interviewer: Mapped[User | None] = relationship()

@@ -20,17 +20,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
 
 import click
-from flask import current_app
+from flask import render_template
 from flask.cli import with_appcontext
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .kit.service import deadline, due_at, is_overdue
-from .mail import MailError, mail_configured, send_mail
+from .mail import LinkError, MailError, link, mail_configured, public_url, send_mail
 from .models import Candidate, Loop, LoopSession, ReminderSent, Scorecard, User, utcnow
 from .vocabulary import CardStatus
 
@@ -132,37 +131,8 @@ class _Email:
     items: list[_Item]
 
 
-def _public_url() -> str:
-    config = current_app.config
-    url = config.get("PUBLIC_URL")
-    if not url and config.get("SERVER_NAME"):
-        scheme = config.get("PREFERRED_URL_SCHEME") or "http"
-        url = f"{scheme}://{config['SERVER_NAME']}{config.get('APPLICATION_ROOT') or '/'}"
-    if not url:
-        raise ReminderError(
-            "PUBLIC_URL is not set: set it in instance/config.py to the address people open "
-            'interviewkit at (e.g. PUBLIC_URL = "https://interviews.example.com"), so '
-            "reminders can link to the kit"
-        )
-    parts = urlsplit(str(url))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ReminderError(
-            f"PUBLIC_URL is {url!r}: it must be a full address starting with https:// "
-            "(or http://), e.g. https://interviews.example.com"
-        )
-    return str(url)
-
-
-def _kit_link(public_url: str, session_id: int) -> str:
-    parts = urlsplit(public_url)
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-    )
-    return adapter.build("kit.kit", {"session_id": session_id}, force_external=True)
-
-
-def _message(email: _Email, public_url: str) -> tuple[str, str]:
-    """Return (subject, body): names, times and links only, never what anyone wrote."""
+def _message(email: _Email, public_url: str) -> tuple[str, str, str]:
+    """Return (subject, text, html): names, times and links only, never what anyone wrote."""
     n = len(email.items)
     subject = "1 scorecard is overdue" if n == 1 else f"{n} scorecards are overdue"
     hours = deadline().total_seconds() / 3600
@@ -174,15 +144,23 @@ def _message(email: _Email, public_url: str) -> tuple[str, str]:
         f"{'it' if n == 1 else 'them'} while the interview is fresh.",
         "",
     ]
-    for item in email.items:
+    items = [
+        (item, link("kit.kit", public_url, session_id=item.session_id)) for item in email.items
+    ]
+    for item, url in items:
         lines += [
             f"- {item.candidate_name}: {item.session_name}",
             f"  due {item.due:%Y-%m-%d %H:%M} UTC",
-            f"  {_kit_link(public_url, item.session_id)}",
+            f"  {url}",
             "",
         ]
     lines.append("You get at most one reminder a day about each scorecard until it is submitted.")
-    return subject, "\n".join(lines) + "\n"
+    preferences = link("auth.account", public_url)
+    lines.append(f"Choose which emails you get: {preferences}")
+    html = render_template(
+        "email/reminder.html", email=email, items=items, intro=lines[2], preferences=preferences
+    )
+    return subject, "\n".join(lines) + "\n", html
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -195,7 +173,10 @@ def _check_settings() -> str:
             "MAIL_FROM and, if needed, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS) to send "
             "reminders"
         )
-    return _public_url()
+    try:
+        return public_url()
+    except LinkError as exc:
+        raise ReminderError(str(exc)) from None
 
 
 def _claimed_today(day: date) -> set[tuple[int, int]]:
@@ -249,6 +230,8 @@ def send_reminders(now: datetime | None = None, *, dry_run: bool = False) -> Rep
     emails: dict[int, _Email] = {}
     for item in overdue(now):
         user = item.interviewer
+        if not user.email_reminders:  # turned off on their account page
+            continue
         if (item.session.id, user.id) in claimed:
             report.skipped += 1
             continue

@@ -170,10 +170,11 @@ def security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.endpoint != "static":
+    if request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
         # Every page but static files: never kept by a browser or a proxy. Deciding by
         # "signed in" would load the user here, after the view, where a busy database
-        # could turn a clean 503 into a 500.
+        # could turn a clean 503 into a 500. (A view's own no-store, e.g. the calendar
+        # feed's "private, no-store", is kept.)
         response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"

@@ -80,7 +80,9 @@ def _claims(app):
 
 
 def _body(message) -> str:
-    return message.get_payload(decode=True).decode().replace("\r\n", "\n")
+    """Return the plain-text part (every email also has an HTML one)."""
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    return part.get_payload(decode=True).decode().replace("\r\n", "\n")
 
 
 def _session_name(app, session_id):
@@ -286,6 +288,7 @@ def test_the_email_never_contains_what_anyone_wrote(world):
         r"  due \d{4}-\d\d-\d\d \d\d:\d\d UTC",
         rf"  {re.escape(PUBLIC_URL)}/kit/{sid}",
         r"You get at most one reminder a day about each scorecard until it is submitted\.",
+        rf"Choose which emails you get: {re.escape(PUBLIC_URL)}/account",
         r"",
     ]
     for line in _body(received[0]).split("\n"):

@@ -27,6 +27,13 @@ MATRIX = [
     ("auth.api_tokens", "GET", "/account/tokens", (LOGIN, 200, 200, 200)),
     ("auth.api_tokens", "POST", "/account/tokens", (LOGIN, 200, 200, 200)),
     ("auth.revoke_api_token", "POST", "/account/tokens/{token}/revoke", (LOGIN, 302, 404, 404)),
+    # one's own settings; an empty POST keeps the zone and turns both emails off (a save)
+    ("auth.account", "GET", "/account", (LOGIN, 200, 200, 200)),
+    ("auth.account", "POST", "/account", (LOGIN, 302, 302, 302)),
+    ("auth.new_calendar_feed", "POST", "/account/calendar", (LOGIN, 200, 200, 200)),
+    ("auth.revoke_calendar_feed", "POST", "/account/calendar/revoke", (LOGIN, 302, 302, 302)),
+    # the feed's secret address is its credential: an unknown one is not found, for anyone
+    ("auth.calendar_feed", "GET", "/calendar/not-a-token.ics", (404, 404, 404, 404)),
     # the token is the credential: anyone may open a link; a bad one is gone (410)
     ("auth.set_password_from_link", "GET", "/set-password/not-a-token", (410, 410, 410, 410)),
     ("auth.set_password_from_link", "POST", "/set-password/not-a-token", (410, 410, 410, 410)),
@@ -77,6 +84,20 @@ MATRIX = [
     ),
     ("candidates.add", "POST", "/loops/{loop}/sessions/{session}/add", (LOGIN, 403, 400, 400)),
     ("candidates.add_session", "POST", "/loops/{loop}/sessions", (LOGIN, 403, 302, 302)),
+    # an empty schedule form is refused with its problems flashed on the loop page
+    (
+        "candidates.schedule",
+        "POST",
+        "/loops/{loop}/sessions/{session}/schedule",
+        (LOGIN, 403, 302, 302),
+    ),
+    (
+        "candidates.unschedule",
+        "POST",
+        "/loops/{loop}/sessions/{session}/unschedule",
+        (LOGIN, 403, 302, 302),
+    ),
+    ("candidates.schedule_loop", "POST", "/loops/{loop}/schedule", (LOGIN, 403, 302, 302)),
     ("candidates.swap", "POST", "/loops/{loop}/questions/{lq}/swap", (LOGIN, 403, 400, 400)),
     ("candidates.move", "POST", "/loops/{loop}/questions/{lq}/move", (LOGIN, 403, 400, 400)),
     ("candidates.remove", "POST", "/loops/{loop}/questions/{lq}/remove", (LOGIN, 403, 302, 302)),

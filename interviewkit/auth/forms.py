@@ -1,9 +1,10 @@
-"""Forms for signing in, changing a password, setting one from a link and API tokens."""
+"""Forms for signing in, passwords, API tokens and one's own account settings."""
 
 import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -13,8 +14,9 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from .. import scheduling
 from ..text import SingleLine
 from ..tokens import DEFAULT_DAYS, MAX_DAYS, MAX_NAME
 from ..vocabulary import TokenScope
@@ -78,3 +80,24 @@ class TokenForm(FlaskForm):
     # and creates nothing (tokens.create_token_once)
     once = HiddenField(default=lambda: secrets.token_urlsafe(16))
     submit = SubmitField("Create token")
+
+
+class AccountForm(FlaskForm):
+    """One's own settings: the time zone pages and emails show times in, and which emails."""
+
+    timezone = StringField(
+        "Time zone",
+        render_kw={"list": "timezones", "placeholder": "Europe/Berlin", "maxlength": 64},
+    )
+    email_invites = BooleanField("Calendar invites when I am given, moved or taken off a session")
+    email_reminders = BooleanField("Reminders about my overdue scorecards")
+    submit = SubmitField("Save settings")
+
+    def validate_timezone(self, field) -> None:
+        """Accept an IANA zone name, or nothing for the site's default."""
+        name = (field.data or "").strip()
+        if name:
+            try:
+                scheduling.zone(name)
+            except scheduling.ScheduleError as exc:
+                raise ValidationError(str(exc)) from None

@@ -1,14 +1,30 @@
-"""Sign-in, sign-out, password change and personal API token views."""
+"""Sign-in, sign-out, password change, personal API tokens and one's own account settings.
+
+The account page holds what a user sets for themselves: the time zone every page shows
+times in (`when`, a template global), which emails they get, and their calendar feed,
+whose address is the only credential it needs.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from .. import scheduling
 from ..extensions import db
 from ..models import ApiToken, User, audit, utcnow
 from ..passwords import hash_password
@@ -16,7 +32,7 @@ from ..security import end_session, login_required, start_session
 from ..text import problem, sentence
 from ..tokens import NewToken, TokenError, create_token_once, revoke_token, tokens_of
 from . import bp
-from .forms import LoginForm, NewPasswordForm, PasswordForm, TokenForm
+from .forms import AccountForm, LoginForm, NewPasswordForm, PasswordForm, TokenForm
 from .reset import LinkError, link_hours, set_password, user_for_link_token
 from .throttle import buckets_for, remember_device
 
@@ -175,4 +191,85 @@ def set_password_from_link(token: str):
             render_template("auth/set_password.html", form=form, user=user, hours=link_hours())
         )
     response.headers["Cache-Control"] = "no-store"  # the page's address is a credential
+    return response
+
+
+# -- one's own settings and calendar feed -------------------------------------------------------
+
+
+@bp.app_template_global()
+def when(loop_session) -> str:
+    """Return a session's time in the signed-in viewer's zone ("" if unscheduled)."""
+    return scheduling.when(loop_session, current_user if current_user.is_authenticated else None)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Show and save one's own time zone and email choices; manage one's calendar feed."""
+    user = db.session.get(User, current_user.id)
+    form = AccountForm(obj=user)
+    if form.validate_on_submit():
+        before = (user.timezone, user.email_invites, user.email_reminders)
+        user.timezone = (form.timezone.data or "").strip()
+        user.email_invites = form.email_invites.data
+        user.email_reminders = form.email_reminders.data
+        after = (user.timezone, user.email_invites, user.email_reminders)
+        if after != before:
+            keys = ("timezone", "email_invites", "email_reminders")
+            audit(user, "account_settings_changed", user, **dict(zip(keys, after, strict=True)))
+            db.session.commit()
+        flash("Settings saved.", "info")
+        return redirect(url_for("auth.account"))
+    return _account_page(form, user, None)
+
+
+@bp.post("/account/calendar")
+@login_required
+def new_calendar_feed():
+    """Create (or replace) one's calendar feed address; it is shown only in this response."""
+    user = db.session.get(User, current_user.id)
+    token = scheduling.new_feed_token(user, user)
+    db.session.commit()
+    feed_url = url_for("auth.calendar_feed", token=token, _external=True)
+    return _account_page(AccountForm(formdata=None, obj=user), user, feed_url)
+
+
+@bp.post("/account/calendar/revoke")
+@login_required
+def revoke_calendar_feed():
+    """Turn one's calendar feed off: its address stops working at once."""
+    user = db.session.get(User, current_user.id)
+    if scheduling.revoke_feed_token(user, user):
+        db.session.commit()
+        flash("Calendar feed turned off: its address no longer works.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _account_page(form: AccountForm, user: User, feed_url: str | None):
+    response = make_response(
+        render_template(
+            "auth/account.html",
+            form=form,
+            user=user,
+            feed_url=feed_url,
+            default_zone=scheduling.default_zone(),
+            zone_names=sorted(scheduling.zone_names()),
+            past_days=scheduling.FEED_PAST_DAYS,
+        )
+    )
+    if feed_url:
+        response.headers["Cache-Control"] = "no-store"  # the page holds a credential
+    return response
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """Serve a user's calendar feed; the secret address is the credential (404 if unknown)."""
+    user = scheduling.feed_owner(token)
+    if user is None:
+        abort(404, description="No calendar feed at this address: it was turned off or replaced.")
+    response = Response(scheduling.feed(user), mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = 'inline; filename="interviews.ics"'
     return response

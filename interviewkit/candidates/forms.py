@@ -1,5 +1,6 @@
 """Candidate and loop forms."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -25,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import scheduling
 from ..text import SingleLine, TextRule
 from ..vocabulary import CANDIDATE_STATUSES, LEVELS
 
@@ -145,3 +148,67 @@ class PrepNoteForm(FlaskForm):
         validators=[Optional(), Length(max=5000), TextRule(multiline=True)],
         render_kw={"rows": 4},
     )
+
+
+class _WhenForm(FlaskForm):
+    """A date, a time and the time zone they are in, checked by the scheduling service."""
+
+    date = StringField("Date", render_kw={"type": "date", "placeholder": "2026-03-31"})
+    time = StringField("Start", render_kw={"type": "time", "placeholder": "09:30"})
+    timezone = StringField(
+        "Time zone",
+        render_kw={"list": "timezones", "placeholder": "Europe/Berlin", "maxlength": 64},
+    )
+    meeting_url = StringField(
+        "Meeting link", render_kw={"type": "url", "placeholder": "https://meet.example.com/…"}
+    )
+
+    def check(self) -> datetime | None:
+        """Validate the form; return the start as wall-clock time, or None with errors set."""
+        ok = self.validate_on_submit()
+        zone = self._field_check(lambda: scheduling.zone(self.zone_name))
+        start = self._field_check(lambda: scheduling.parse_local(self.date.data, self.time.data))
+        exists = zone and start and self._field_check(lambda: scheduling.to_utc(start, zone.key))
+        link = self._field_check(lambda: scheduling.check_meeting_url(self.meeting_url.data))
+        return start if ok and exists and link is not None else None
+
+    @property
+    def zone_name(self) -> str:
+        """Return the time zone as typed, trimmed."""
+        return (self.timezone.data or "").strip()
+
+    def _field_check(self, check):
+        """Run a scheduling check; on ScheduleError put its message on its field, return None."""
+        try:
+            return check()
+        except scheduling.ScheduleError as exc:
+            field = getattr(self, exc.field)
+            field.errors = [*field.errors, str(exc)]
+            return None
+
+
+class ScheduleForm(_WhenForm):
+    """When one session takes place, for how long, and where to meet."""
+
+    duration = IntegerField(
+        "Minutes",
+        validators=[
+            InputRequired("Give the meeting's length in minutes, 15 to 480."),
+            NumberRange(min=15, max=480, message="A meeting lasts 15 to 480 minutes (8 hours)."),
+        ],
+    )
+    submit = SubmitField("Schedule")
+
+
+class ScheduleLoopForm(_WhenForm):
+    """When a loop's first session starts; the rest follow it with breaks between them."""
+
+    break_minutes = IntegerField(
+        "Break between sessions (minutes)",
+        default=15,
+        validators=[
+            InputRequired("Give the break in minutes (0 for none)."),
+            NumberRange(min=0, max=240, message="A break lasts 0 to 240 minutes."),
+        ],
+    )
+    submit = SubmitField("Schedule the whole loop")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from .. import scheduling
 from ..content.schema import HANDS_ON
 from ..extensions import bank, db
 from ..inputs import db_id
@@ -31,6 +32,8 @@ from .forms import (
     MoveForm,
     PrepNoteForm,
     QuestionIdForm,
+    ScheduleForm,
+    ScheduleLoopForm,
     SessionForm,
 )
 
@@ -216,7 +219,105 @@ def loop(loop_id: int):
         move_form=MoveForm(),
         empty_form=EmptyForm(),
         prep_form=PrepNoteForm(prep_note=loop.prep_note),
+        schedule_forms={s.id: _schedule_form(s) for s in loop.sessions},
+        loop_schedule_form=_loop_schedule_form(loop),
+        zone_names=sorted(scheduling.zone_names()),
     )
+
+
+def _schedule_form(session: LoopSession) -> ScheduleForm:
+    """Return a session's schedule form, filled in the zone its time was entered in."""
+    slot = scheduling.slot(session)
+    tz = session.timezone or scheduling.user_zone(current_user)
+    return ScheduleForm(
+        formdata=None,
+        date=f"{slot.start:%Y-%m-%d}" if slot else "",
+        time=f"{slot.start:%H:%M}" if slot else "",
+        timezone=tz,
+        duration=scheduling.duration_of(session),
+        meeting_url=session.meeting_url,
+    )
+
+
+def _loop_schedule_form(loop: Loop) -> ScheduleLoopForm:
+    first = next((s for s in loop.sessions if s.timezone), None)
+    return ScheduleLoopForm(
+        formdata=None, timezone=first.timezone if first else scheduling.user_zone(current_user)
+    )
+
+
+def _flash_form(form, what: str) -> None:
+    for name, errors in form.errors.items():
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        for message in errors:
+            flash(f"{what}: {label}: {message}", "error")
+
+
+def _invite_note(sessions: list[LoopSession]) -> str:
+    """Say who gets a calendar invite, so the lead knows whether to tell anyone else."""
+    names = sorted({s.interviewer.name for s in sessions if s.interviewer is not None})
+    if not names:
+        return "Assign an interviewer: they get a calendar invite when assigned."
+    return f"Calendar invite sent to {', '.join(names)} (if they get invites by email)."
+
+
+@bp.post("/loops/<int:loop_id>/sessions/<int:session_id>/schedule")
+@roles_required(*LEADS)
+def schedule(loop_id: int, session_id: int):
+    """Set or move a session's date, time, zone, length and meeting link; invite its interviewer."""
+    loop = _loop_or_404(loop_id)
+    session = _session_in(loop, session_id)
+    form = ScheduleForm()
+    start = form.check()
+    if start is None:
+        _flash_form(form, f"{session.name} is not scheduled")
+        return _back(loop, _anchor=f"session-{session.id}")
+    scheduling.schedule_session(
+        session, start, form.zone_name, form.duration.data, form.meeting_url.data, current_user
+    )
+    db.session.commit()  # the invite is sent after this, never for a change rolled back
+    flash(
+        f"{session.name}: {scheduling.when(session, current_user)}. {_invite_note([session])}",
+        "info",
+    )
+    return _back(loop, _anchor=f"session-{session.id}")
+
+
+@bp.post("/loops/<int:loop_id>/sessions/<int:session_id>/unschedule")
+@roles_required(*LEADS)
+def unschedule(loop_id: int, session_id: int):
+    """Take a session off the calendar; its interviewer gets a cancellation."""
+    loop = _loop_or_404(loop_id)
+    session = _session_in(loop, session_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if scheduling.cancel_session(session, current_user):
+        db.session.commit()
+        flash(f"{session.name} is no longer scheduled; its interviewer is told.", "info")
+    return _back(loop, _anchor=f"session-{session.id}")
+
+
+@bp.post("/loops/<int:loop_id>/schedule")
+@roles_required(*LEADS)
+def schedule_loop(loop_id: int):
+    """Schedule every session of a loop back to back, with breaks; invite the interviewers."""
+    loop = _loop_or_404(loop_id)
+    form = ScheduleLoopForm()
+    start = form.check()
+    if start is None:
+        _flash_form(form, "The loop is not scheduled")
+        return _back(loop, _anchor="schedule")
+    sessions = scheduling.schedule_loop(
+        loop,
+        start,
+        form.zone_name,
+        form.break_minutes.data,
+        current_user,
+        meeting_url=form.meeting_url.data,
+    )
+    db.session.commit()
+    flash(f"Scheduled {len(sessions)} sessions back to back. {_invite_note(sessions)}", "info")
+    return _back(loop, _anchor="schedule")
 
 
 @bp.post("/loops/<int:loop_id>/prep-note")

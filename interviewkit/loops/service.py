@@ -10,7 +10,7 @@ import secrets
 
 from sqlalchemy import func, select
 
-from .. import webhooks
+from .. import scheduling, webhooks
 from ..bank.records import BankQuestion
 from ..extensions import bank, db
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, Scorecard, User, audit
@@ -319,6 +319,7 @@ def assign(session: LoopSession, interviewer: User | None, actor: User) -> None:
         raise RuleError(
             [Violation("error", f"{interviewer.name} is disabled: choose someone else.")]
         )
+    scheduling.interviewer_changed(session, session.interviewer, interviewer)  # invites
     session.interviewer_id = new_id
     audit(actor, "interviewer_assigned", session.loop, session=session.id, interviewer=new_id)
 
