@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The address people open the app at (https://interviews.example.com): links in
         # reminder emails are built from it, since cron has no request to take it from.
         PUBLIC_URL=None,
+        # The IANA time zone pages and emails show times in for users who chose none on
+        # their account page (scheduling.py).
+        DEFAULT_TIMEZONE="UTC",
         RATELIMIT_STORAGE_URI="memory://",
         # Two apps sharing one Redis must not share counters: `init` writes a unique one.
         RATELIMIT_KEY_PREFIX="interviewkit",

@@ -82,7 +82,11 @@ def zone_names() -> frozenset[str]:
 
 def default_zone() -> str:
     """Return the site's display zone for users who chose none (DEFAULT_TIMEZONE)."""
-    return current_app.config.get("DEFAULT_TIMEZONE") or "UTC"
+    name = current_app.config.get("DEFAULT_TIMEZONE") or "UTC"
+    if name not in zone_names():  # a typo in the settings must not break every page
+        current_app.logger.warning("DEFAULT_TIMEZONE %r is not a time zone: using UTC", name)
+        return "UTC"
+    return name
 
 
 def user_zone(user: User | None) -> str:
