@@ -179,6 +179,8 @@ class Candidate(db.Model):
     language: Mapped[str] = mapped_column(String(40), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the personal data was deleted (retention.purge_candidate); the scores stay.
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
     loops: Mapped[list[Loop]] = relationship(
         back_populates="candidate", order_by="Loop.id", cascade="all, delete-orphan"
