@@ -139,6 +139,33 @@ def backup_command(output):
     click.echo(f"Backed up to {path}")
 
 
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the existing app database (stop the app first).")
+@with_appcontext
+def restore_command(file, yes):
+    """Check a backup (integrity, schema version, row counts) and put it back."""
+    from .extensions import db
+    from .maintenance import BackupError, RestoreRefused, code_head, database_counts, restore
+
+    def report(check):
+        click.echo(f"{check.path}: integrity ok, schema version {check.version}")
+        for table, rows in check.counts.items():
+            click.echo(f"  {table:<20} {rows:>8}")
+
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.engine.dispose()  # this process holds no connection to the file being replaced
+    try:
+        restore(uri, file, code_head(), replace=yes, report=report)
+    except RestoreRefused as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(3)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = database_counts(uri)
+    click.echo(f"Restored {file} to {_safe_url(uri)}: {sum(counts.values())} rows in main tables")
+
+
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -558,6 +585,7 @@ COMMANDS = [
     create_user_command,
     set_password_command,
     backup_command,
+    restore_command,
     coverage_command,
     remind_command,
     token_command,
