@@ -35,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A scorecard not submitted this many hours after its session is overdue: it shows
         # on the interviewer's queue and the lead's dashboard, and `remind` emails about it.
         SCORECARD_DEADLINE_HOURS=24,
+        # Days a candidate's personal data is kept after the decision in force (or their
+        # last activity, if later or without a decision); then `interviewkit purge`
+        # deletes it and keeps the anonymised scores (retention.py).
+        RETENTION_DAYS=365,
         # The address people open the app at (https://interviews.example.com): links in
         # reminder emails are built from it, since cron has no request to take it from.
         PUBLIC_URL=None,
