@@ -221,7 +221,9 @@ def _set(
     meeting_url = check_meeting_url(meeting_url)
     before = (session.scheduled_at, session.timezone, session.duration_minutes)
     unchanged = before == (start, tz, duration) and session.meeting_url == meeting_url
-    if unchanged:
+    if unchanged:  # saved again as it was: the same invite again (e.g. after a mail outage)
+        if session.interviewer is not None and session.invite_uid:
+            _queue_invite(session, session.interviewer, cancel=False)
         return
     session.scheduled_at, session.timezone = start, tz
     session.duration_minutes, session.meeting_url = duration, meeting_url

@@ -183,9 +183,10 @@ def test_moving_a_session_sends_an_update_with_the_same_uid_and_a_higher_sequenc
     assert second.decoded("DTSTART") == datetime(2030, 3, 31, 14, 30, tzinfo=BERLIN)
     assert second.decoded("DTEND") == datetime(2030, 3, 31, 15, 15, tzinfo=BERLIN)
     assert received[1]["Subject"].startswith("Updated: ")
-    # saving the same values again tells nobody anything
+    # saved again unchanged: the same invite again, for a lost email (no new SEQUENCE)
     _schedule(lead, ids, time="14:30", duration="45")
-    assert len(received) == 2
+    third = _event(received[2])
+    assert (third["UID"], third["SEQUENCE"]) == (first["UID"], 1)
 
 
 def test_cancelling_sends_a_cancel_with_the_same_uid(world):
@@ -383,3 +384,40 @@ def test_a_disabled_users_feed_is_gone(world):
         db.session.scalar(db.select(User).filter_by(email="ivan@example.com")).active = False
         db.session.commit()
     assert app.test_client().get(path).status_code == 404
+
+
+def test_the_scheduling_and_account_forms_need_the_csrf_token(tmp_path, database_url, real_bank):
+    app = app_with_bank(tmp_path, database_url, real_bank, WTF_CSRF_ENABLED=True)
+    ids = seed_two_interviewer_loop(app)
+    with app.app_context():
+        loop_id = db.session.get(LoopSession, ids["ivan_session"]).loop_id
+    client = app.test_client()
+
+    def token(url):
+        page = client.get(url).get_data(as_text=True)
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+    login = {"email": "lead@example.com", "password": PASSWORD, "csrf_token": token("/login")}
+    assert client.post("/login", data=login).status_code == 302
+    session_url = f"/loops/{loop_id}/sessions/{ids['ivan_session']}"
+    for url in (
+        "/account",
+        "/account/calendar",
+        "/account/calendar/revoke",
+        f"{session_url}/schedule",
+        f"{session_url}/unschedule",
+        f"/loops/{loop_id}/schedule",
+    ):
+        assert client.post(url, data={"timezone": "UTC"}).status_code == 400, url
+    data = {
+        "date": "2030-04-01",
+        "time": "10:00",
+        "timezone": "UTC",
+        "duration": "60",
+        "csrf_token": token(f"/loops/{loop_id}"),
+    }
+    assert client.post(f"{session_url}/schedule", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at == datetime(
+            2030, 4, 1, 10
+        )

@@ -20,6 +20,7 @@ from ..content.schema import HANDS_ON
 from ..extensions import bank, db
 from ..inputs import db_id
 from ..loops import service
+from ..mail import mail_configured
 from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
 from ..security import roles_required
 from ..vocabulary import Role
@@ -256,6 +257,8 @@ def _flash_form(form, what: str) -> None:
 def _invite_note(sessions: list[LoopSession]) -> str:
     """Say who gets a calendar invite, so the lead knows whether to tell anyone else."""
     names = sorted({s.interviewer.name for s in sessions if s.interviewer is not None})
+    if not mail_configured():
+        return "No mail server is set up (MAIL_SERVER): tell the interviewers yourself."
     if not names:
         return "Assign an interviewer: they get a calendar invite when assigned."
     return f"Calendar invite sent to {', '.join(names)} (if they get invites by email)."
