@@ -16,6 +16,7 @@ from .content.lint import lint
 from .content.problems import has_errors
 from .content.schema import KINDS
 from .reminders import remind_command
+from .retention import REASONS
 from .tokens import DEFAULT_DAYS, MAX_DAYS, TokenError, create_token, revoke_token, tokens_of
 from .vocabulary import LEVELS, ROLES, TOKEN_SCOPES, Role, TokenScope
 from .webhooks import webhooks_command
@@ -164,6 +165,78 @@ def restore_command(file, yes):
         raise click.ClickException(str(exc)) from None
     counts = database_counts(uri)
     click.echo(f"Restored {file} to {_safe_url(uri)}: {sum(counts.values())} rows in main tables")
+
+
+@click.command("purge")
+@click.option("--apply", "apply_", is_flag=True, help="Delete (default: only list what would go).")
+@click.option(
+    "--days",
+    type=click.IntRange(0),
+    default=None,
+    help="Retention period in days (default: RETENTION_DAYS, 365).",
+)
+@with_appcontext
+def purge_command(apply_, days):
+    """Delete personal data of candidates past the retention period; dry run by default."""
+    from .extensions import db
+    from .retention import due, purge_candidate, scrub_files
+
+    days = current_app.config["RETENTION_DAYS"] if days is None else days
+    found = due(days=days)
+    verb = "Deleting" if apply_ else "Would delete"
+    for item in found:  # ids and dates only: this output goes to cron logs
+        c = item.candidate
+        outcome = f"decision {item.outcome}" if item.outcome else "no decision"
+        click.echo(
+            f"{verb} personal data of candidate {c.id} ({c.role_title}, {c.level}; {outcome}; "
+            f"last activity {item.since:%Y-%m-%d})"
+        )
+    if not apply_:
+        click.echo(
+            f"{len(found)} candidate(s) past {days} days; nothing deleted (dry run: add --apply)"
+        )
+        return
+    for item in found:
+        purge_candidate(item.candidate, None, "retention")
+    db.session.commit()
+    note = scrub_files() if found else "nothing to delete"
+    click.echo(f"Deleted the personal data of {len(found)} candidate(s); {note}")
+
+
+@click.command("delete-candidate")
+@click.argument("candidate_id", type=int)
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice(list(REASONS)),
+    help="Why (kept in the audit log; nothing else about the candidate is).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def delete_candidate_command(candidate_id, reason, yes):
+    """Delete one candidate's personal data and notes now, keeping anonymised scores."""
+    from .extensions import db
+    from .models import Candidate
+    from .retention import RetentionError, purge_candidate, scrub_files
+
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise click.ClickException(f"no candidate with id {candidate_id}: see /candidates")
+    if not yes:
+        click.confirm(
+            f"Delete the personal data and notes of candidate {candidate.id} "
+            f"({candidate.name})? This cannot be undone",
+            abort=True,
+        )
+    try:
+        done = purge_candidate(candidate, None, reason)
+    except RetentionError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(
+        f"Deleted the personal data of candidate {done.candidate_id}: {done.texts} note(s), "
+        f"{done.revisions} draft(s), {done.ratings} evidence text(s); scores kept; " + scrub_files()
+    )
 
 
 @click.command("lint")
@@ -586,6 +659,8 @@ COMMANDS = [
     set_password_command,
     backup_command,
     restore_command,
+    purge_command,
+    delete_candidate_command,
     coverage_command,
     remind_command,
     token_command,

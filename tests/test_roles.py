@@ -67,6 +67,21 @@ MATRIX = [
         "/admin/webhooks/1/deliveries/1/redeliver",
         (LOGIN, 403, 403, 404),
     ),
+    # deleting a candidate's personal data is for admins; an empty form deletes nothing
+    (
+        "admin.delete_candidate",
+        "GET",
+        "/admin/candidates/{candidate}/delete",
+        (LOGIN, 403, 403, 200),
+    ),
+    (
+        "admin.delete_candidate",
+        "POST",
+        "/admin/candidates/{candidate}/delete",
+        (LOGIN, 403, 403, 400),
+    ),
+    ("admin.audit_log", "GET", "/admin/audit", (LOGIN, 403, 403, 200)),
+    ("admin.audit_export", "GET", "/admin/audit.csv", (LOGIN, 403, 403, 200)),
     ("candidates.index", "GET", "/candidates", (LOGIN, 403, 200, 200)),
     ("candidates.new", "GET", "/candidates/new", (LOGIN, 403, 200, 200)),
     ("candidates.new", "POST", "/candidates/new", (LOGIN, 403, 200, 200)),

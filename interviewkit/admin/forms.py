@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.reset import MAX_PASSWORD, MIN_PASSWORD
 from ..models import User
+from ..retention import REASONS
 from ..text import SingleLine, sentence
 from ..users import UserError, check_email
 from ..vocabulary import Role
@@ -83,3 +84,20 @@ class WebhookForm(FlaskForm):
             field.data = check_events(field.data)
         except WebhookError as exc:
             raise ValidationError(sentence(exc)) from None
+
+
+class DeleteCandidateForm(FlaskForm):
+    """Why a candidate's personal data is deleted, and the admin's confirmation."""
+
+    reason = SelectField(
+        "Reason",
+        choices=[SelectChoice(value="", label="Choose why")]
+        + [SelectChoice(value=key, label=label) for key, label in REASONS.items()],
+        validators=[DataRequired(message="Choose why the data is deleted.")],
+    )
+    confirm = BooleanField(
+        "I understand: the name, email, links, notes, evidence and decision texts are deleted "
+        "for good; only the anonymised scores stay.",
+        validators=[DataRequired(message="Tick this to confirm.")],
+    )
+    submit = SubmitField("Delete personal data")

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import auditlog
 from .. import webhooks as hooks
 from ..auth.reset import has_password, link_hours, make_link_token
 from ..extensions import db
 from ..mail import MailError, mail_configured, send_mail
-from ..models import User, Webhook, WebhookDelivery, audit
+from ..models import Candidate, User, Webhook, WebhookDelivery, audit
+from ..retention import RetentionError, purge_candidate, scrub_files
+from ..review.service import to_csv
 from ..security import roles_required
 from ..users import UserError, add_user, update_user
 from ..vocabulary import Role
 from . import bp
-from .forms import UserForm, WebhookForm, sentence
+from .forms import DeleteCandidateForm, UserForm, WebhookForm, sentence
 
 
 @bp.get("/users")
@@ -243,5 +248,91 @@ def _secret_page(new: hooks.NewSecret, *, created: bool):
             events=hooks.EVENTS,
         )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- candidate data: deletion on request --------------------------------------------------------
+
+
+@bp.route("/candidates/<int:candidate_id>/delete", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def delete_candidate(candidate_id: int):
+    """Delete a candidate's personal data and notes now, with a reason; scores stay."""
+    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    if candidate.purged_at is not None:
+        flash("This candidate's personal data is already deleted.", "info")
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    form = DeleteCandidateForm()
+    if form.validate_on_submit():
+        try:
+            purge_candidate(candidate, current_user, form.reason.data)
+        except RetentionError as exc:
+            abort(400, description=sentence(exc))
+        db.session.commit()
+        scrub_files()
+        flash(f"Deleted the personal data of candidate {candidate.id}; the scores stay.", "info")
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    status = 400 if form.errors else 200
+    return render_template("admin/delete_candidate.html", form=form, candidate=candidate), status
+
+
+# -- the audit log ------------------------------------------------------------------------------
+
+
+def _audit_filters() -> auditlog.Filters:
+    """Read the audit log's filters from the query string (a bad date is ignored)."""
+    args = request.args
+    return auditlog.Filters(
+        action=args.get("action", "")[:80],
+        actor=args.get("actor", type=int),
+        since=_date(args.get("since", "")),
+        until=_date(args.get("until", "")),
+        target_type=args.get("target_type", "")[:40],
+        target_id=args.get("target_id", "").strip()[:80],
+    )
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        flash(f"{value[:20]!r} is not a date: write it as 2026-12-31.", "error")
+        return None
+
+
+@bp.get("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """Show the audit log, newest first, filtered by action, actor, dates and target."""
+    filters = _audit_filters()
+    rows, page, pages = auditlog.page_of(filters, request.args.get("page", 1, type=_page))
+    actions, actors, types = auditlog.choices()
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/audit.html",
+        rows=rows,
+        page=page,
+        pages=pages,
+        filters=filters,
+        actions=actions,
+        actors=actors,
+        types=types,
+        query=query,
+    )
+
+
+@bp.get("/audit.csv")
+@roles_required(Role.ADMIN)
+def audit_export():
+    """Download the filtered audit log as CSV (itself an audited export)."""
+    filters = _audit_filters()
+    rows = auditlog.export_rows(filters)
+    used = {k: str(v) for k, v in vars(filters).items() if v not in ("", None)}
+    audit(current_user, "audit_exported", current_user, rows=len(rows), filters=used)
+    db.session.commit()
+    response = make_response(to_csv(rows, auditlog.EXPORT_COLUMNS))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
     response.headers["Cache-Control"] = "no-store"
     return response

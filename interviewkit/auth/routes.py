@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from .. import scheduling
+from ..auditlog import failed_login
 from ..extensions import db
 from ..models import ApiToken, User, audit, utcnow
 from ..passwords import hash_password
@@ -80,6 +81,8 @@ def login():
             remember_device(response, user, buckets.device)
             return response
         buckets.fail()
+        failed_login(email, user)  # the user's id, or the email's hash: never the password
+        db.session.commit()
         flash("That email and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
