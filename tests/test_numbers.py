@@ -328,10 +328,13 @@ def test_warm_computes_the_calibration_numbers_side_by_side(app, monkeypatch):
     with app.app_context():
         expected = {name: compute() for name, compute in queries.WARM.items()}
     threads: dict[str, int] = {}
+    # each waits for the other two: it only gets past if all three run at the same time
+    together = threading.Barrier(3, timeout=20)
     for name, compute in list(queries.WARM.items()):
 
         def recorded(name=name, compute=compute):
             threads[name] = threading.get_ident()
+            together.wait()
             return compute()
 
         monkeypatch.setitem(queries.WARM, name, recorded)
@@ -348,6 +351,7 @@ def test_warm_computes_the_calibration_numbers_side_by_side(app, monkeypatch):
         people = queries.calibration()
     assert {p.user.name for p in people} == {"Ana", "Ben", "Cy"}
     # a change (a new panel) makes them stale: warm computes them again
+    together.reset()
     add_panel(app, "hire", [("Ana", {"x": 4}, "yes", []), ("Cy", {"x": 4}, "yes", [])])
     with app.test_request_context("/numbers/calibration"):
         queries.warm("rater_moments", "calibration", "agreement")

@@ -74,6 +74,10 @@ SCHEMAS = {
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "detail": {"type": "string"},
             "field": {"type": "string", "description": "The field or parameter at fault."},
+            "request_id": {
+                "type": "string",
+                "description": "The request's id (X-Request-ID), to quote to support.",
+            },
             "errors": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
