@@ -6,6 +6,7 @@ import os
 import shutil
 import textwrap
 import uuid
+from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
 
@@ -568,3 +569,44 @@ def smtp_server():
     controller.start()
     yield port, received
     controller.stop()
+
+
+@contextmanager
+def served_app(config: dict):
+    """Serve create_app(config) with `interviewkit serve`'s gunicorn settings (one worker)
+    on a free port; yield the port once it answers, stop the server after."""
+    import http.client
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = (
+        "from interviewkit import create_app\n"
+        "from interviewkit.server import _Server, gunicorn_options\n"
+        f"app = create_app({config!r})\n"
+        "class Server(_Server):\n"
+        "    def load(self):\n"
+        "        return app\n"
+        f"Server({{**gunicorn_options('127.0.0.1', {port}, 1), 'accesslog': None}}).run()\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                conn.close()
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -82,42 +82,17 @@ def test_init_applies_migrations_and_creates_demo_users_once(tmp_path, database_
 def test_the_served_app_answers_a_long_address_with_its_own_page(tmp_path):
     """Regression (issue 8.18): gunicorn's bare "414 URI Too Long" for a long search."""
     import http.client
-    import socket
-    import subprocess
-    import sys
-    import time
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from conftest import served_app
+
     config = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
-    script = (
-        "from interviewkit import create_app\n"
-        "from interviewkit.server import _Server, gunicorn_options\n"
-        f"app = create_app({config!r})\n"
-        "class Server(_Server):\n"
-        "    def load(self):\n"
-        "        return app\n"
-        f"Server({{**gunicorn_options('127.0.0.1', {port}, 1), 'accesslog': None}}).run()\n"
-    )
-    server = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz?q=" + "a" * 6_000)
-                response = conn.getresponse()
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+    with served_app(config) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/healthz?q=" + "a" * 6_000)
+        response = conn.getresponse()
         body = response.read().decode()
-        assert response.status == 414
-        assert "Address too long" in body and "<title>" in body
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    assert response.status == 414
+    assert "Address too long" in body and "<title>" in body
 
 
 def test_gunicorn_workers_freeze_the_objects_of_start_up():

@@ -70,15 +70,11 @@ def test_design_interfaces_exist():
 
 def test_the_readme_api_session_runs_against_a_served_app(tmp_path, real_bank):
     """examples/api_session.sh (the README's curl session) against `interviewkit serve`."""
-    import http.client
     import os
     import shutil
-    import socket
     import subprocess
-    import sys
-    import time
 
-    from conftest import make_app
+    from conftest import make_app, served_app
 
     from interviewkit.extensions import db
     from interviewkit.models import User
@@ -96,32 +92,9 @@ def test_the_readme_api_session_runs_against_a_served_app(tmp_path, real_bank):
             user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
             tokens[name] = create_token(user, "README session", "read-write").secret
         db.session.commit()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = {**{k: app.config[k] for k in ("INSTANCE_PATH", "SECRET_KEY")}}
+    config = {k: app.config[k] for k in ("INSTANCE_PATH", "SECRET_KEY")}
     config.update(DATABASE_URL=database, BANK_PATH=str(bank))
-    script = (
-        "from interviewkit import create_app\n"
-        "from interviewkit.server import _Server, gunicorn_options\n"
-        f"app = create_app({config!r})\n"
-        "class Server(_Server):\n"
-        "    def load(self):\n"
-        "        return app\n"
-        f"Server({{**gunicorn_options('127.0.0.1', {port}, 1), 'accesslog': None}}).run()\n"
-    )
-    server = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz")
-                assert conn.getresponse().status == 200
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+    with served_app(config) as port:
         run = subprocess.run(
             ["bash", str(PROJECT / "examples" / "api_session.sh")],
             env={**os.environ, **tokens, "IK_URL": f"http://127.0.0.1:{port}"},
@@ -129,9 +102,6 @@ def test_the_readme_api_session_runs_against_a_served_app(tmp_path, real_bank):
             text=True,
             timeout=60,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "ratings_submitted" in out and "\nsubmitted\n" in out

@@ -41,6 +41,11 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
     return response
 
 
+def tagged(body: dict) -> Response:
+    """Answer `body` with its ETag, for a later If-Match."""
+    return json_response(body, headers={"ETag": etag(body)})
+
+
 def page_limit() -> int:
     raw = request.args.get("limit", str(DEFAULT_PAGE))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:

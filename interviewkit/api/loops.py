@@ -30,6 +30,7 @@ from .common import (
     json_object,
     json_response,
     require,
+    tagged,
     validated,
 )
 from .problems import ApiProblem
@@ -171,7 +172,7 @@ def loop(loop_id: int):
     """Return a loop with its sessions, questions and rule checks, and its ETag."""
     require(*LEADS)
     body = loop_json(_loop_or_404(loop_id))
-    return json_response(body, headers={"ETag": etag(body)})
+    return tagged(body)
 
 
 @bp.patch("/loops/<int:loop_id>")

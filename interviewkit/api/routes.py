@@ -43,6 +43,7 @@ from .common import (
     json_response,
     page_limit,
     require,
+    tagged,
     validated,
 )
 from .problems import ApiProblem, from_error, problem_response
@@ -420,7 +421,7 @@ def candidate(candidate_id: int):
     """Return one candidate, with an ETag for a later PATCH."""
     require(*LEADS)
     data = _candidate_json(_candidate_or_404(candidate_id))
-    return json_response(data, headers={"ETag": etag(data)})
+    return tagged(data)
 
 
 def _candidate_form(data: dict, candidate: Candidate | None = None) -> CandidateForm:
@@ -494,4 +495,4 @@ def update_candidate(candidate_id: int):
         audit(api_user(), "candidate_updated", candidate, via="api", fields=changed)
     db.session.commit()
     body = _candidate_json(candidate)
-    return json_response(body, headers={"ETag": etag(body)})
+    return tagged(body)

@@ -32,6 +32,7 @@ from .common import (
     json_object,
     json_response,
     require,
+    tagged,
 )
 from .loops import session_json
 from .problems import ApiProblem
@@ -357,7 +358,7 @@ def decisions(candidate_id: int):
     """Return the decisions on a candidate (every change kept), with an ETag."""
     require(*LEADS)
     body = decisions_json(_candidate_or_404(candidate_id))
-    return json_response(body, headers={"ETag": etag(body)})
+    return tagged(body)
 
 
 @bp.post("/candidates/<int:candidate_id>/decisions")
