@@ -619,15 +619,16 @@ def free_port() -> int:
 def gunicorn_command(port: int, workers: int, folder: Path, config: dict, timeout: int = 60):
     """Return the command that serves create_app(config) as `interviewkit serve` would.
 
-    The settings come from interviewkit.gunicorn_conf (timeouts, request-line limit, the
-    workers' gc.freeze); logs go to access.log and server.log in `folder`.
+    The settings are serve's (timeouts, request-line limit, the workers' gc.freeze) from
+    bench/gunicorn_conf.py, with gunicorn's access log kept on for the time in the worker;
+    logs go to access.log and server.log in `folder`.
     """
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "-c",
-        "python:interviewkit.gunicorn_conf",
+        str(PROJECT / "bench" / "gunicorn_conf.py"),
         "-w",
         str(workers),
         "-b",

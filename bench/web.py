@@ -23,7 +23,7 @@ How it runs:
    assigned to interviewer00, scheduled now, with a draft scorecard (notes and a score):
    the session the kit page shows.
 3. Two servers start, with the command and settings `interviewkit serve` uses
-   (`autosave.gunicorn_command`: `interviewkit.gunicorn_conf`, `--workers` sync workers,
+   (`autosave.gunicorn_command`: `bench/gunicorn_conf.py`, `--workers` sync workers,
    default 2, the same timeout and access log): the app, configured through
    `interviewkit:create_app({...})` so the instance is the temporary one, and the
    hello-world of `bench/web_hello.py`.
