@@ -309,6 +309,19 @@ def app_with_bank(tmp_path, database_url, real_bank, **config):
     return make_app(tmp_path, database_url, BANK_PATH=str(bank), **config)
 
 
+def app_with_mail(tmp_path, database_url, real_bank, smtp_port, public_url, **config):
+    """Return an app on the shipped bank that sends mail to the local SMTP server's port."""
+    return app_with_bank(
+        tmp_path,
+        database_url,
+        real_bank,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        PUBLIC_URL=public_url,
+        **{"MAIL_FROM": "hiring@example.com", **config},
+    )
+
+
 def seed_two_interviewer_loop(app, candidate_name="Sam Rivera", seed="kit"):
     """Create a lead, Ivan and Iris, and a mid-level loop whose first two sessions the
     interviewers run; return the ids the tests need."""

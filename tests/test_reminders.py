@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import app_with_bank, seed_two_interviewer_loop
+from conftest import app_with_mail, seed_two_interviewer_loop
 from sqlalchemy import event
 
 from interviewkit.extensions import db
@@ -32,15 +32,7 @@ PUBLIC_URL = "https://interviews.example.com"
 def world(tmp_path, database_url, real_bank, smtp_server):
     """Ivan and Iris on Casey's loop, mail going to a real local SMTP server."""
     port, received = smtp_server
-    app = app_with_bank(
-        tmp_path,
-        database_url,
-        real_bank,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=port,
-        MAIL_FROM="hiring@example.com",
-        PUBLIC_URL=PUBLIC_URL,
-    )
+    app = app_with_mail(tmp_path, database_url, real_bank, port, PUBLIC_URL)
     ids = seed_two_interviewer_loop(app, candidate_name="Casey Candidate")
     return app, ids, received
 

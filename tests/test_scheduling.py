@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PASSWORD, AuthActions, app_with_bank, seed_two_interviewer_loop
+from conftest import PASSWORD, AuthActions, app_with_bank, app_with_mail, seed_two_interviewer_loop
 from icalendar import Calendar
 
 from interviewkit import scheduling
@@ -64,14 +64,8 @@ def test_an_unknown_zone_is_refused(name):
 def world(tmp_path, database_url, real_bank, smtp_server):
     """Ivan and Iris on Casey's loop; the lead signed in; mail to a real SMTP server."""
     port, received = smtp_server
-    app = app_with_bank(
-        tmp_path,
-        database_url,
-        real_bank,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=port,
-        MAIL_FROM="Hiring <hiring@example.com>",
-        PUBLIC_URL=PUBLIC_URL,
+    app = app_with_mail(
+        tmp_path, database_url, real_bank, port, PUBLIC_URL, MAIL_FROM="Hiring <hiring@example.com>"
     )
     ids = seed_two_interviewer_loop(app, candidate_name="Casey Candidate")
     with app.app_context():

@@ -12,9 +12,10 @@ from flask import Response, g, request
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import IdempotentRequest, User
+from ..models import Candidate, IdempotentRequest, User
 from ..vocabulary import Role
 from .problems import ApiProblem
 
@@ -248,3 +249,20 @@ def created(make, location_of) -> Response:
             return replay
         raise
     return json_response(body, 201, {"Location": location, "ETag": etag(body)})
+
+
+def person_json(user: User | None) -> dict | None:
+    """Return a user as the API names one: id and name (null for a removed user)."""
+    return None if user is None else {"id": user.id, "name": user.name}
+
+
+def candidate_or_404(candidate_id: int) -> Candidate:
+    """Return a candidate with its decisions and loops, or raise the 404 problem."""
+    candidate = db.session.get(
+        Candidate,
+        candidate_id,
+        options=[selectinload(Candidate.decisions), selectinload(Candidate.loops)],
+    )
+    if candidate is None:
+        raise ApiProblem("not-found", f"No candidate {candidate_id}.")
+    return candidate

@@ -29,6 +29,7 @@ from .common import (
     iso_time,
     json_object,
     json_response,
+    person_json,
     require,
     tagged,
     validated,
@@ -50,10 +51,6 @@ def question_json(lq: LoopQuestion) -> dict:
     }
 
 
-def _person(user: User | None) -> dict | None:
-    return None if user is None else {"id": user.id, "name": user.name}
-
-
 def session_json(session: LoopSession, frozen: str | None = None, checks=()) -> dict:
     """Return a session: its plan, interviewer and questions (no one's feedback)."""
     return {
@@ -64,7 +61,7 @@ def session_json(session: LoopSession, frozen: str | None = None, checks=()) -> 
         "minutes": session.minutes,
         "competencies": list(session.competencies or []),
         "kinds": list(session.kinds or []),
-        "interviewer": _person(session.interviewer),
+        "interviewer": person_json(session.interviewer),
         "scheduled_at": iso_time(session.scheduled_at),
         "notes": list(session.notes or []),
         "frozen": frozen,

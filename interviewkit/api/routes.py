@@ -32,6 +32,7 @@ from .common import (
     CANDIDATE_SORTS,
     LEADS,
     api_user,
+    candidate_or_404,
     check_if_match,
     choice,
     created,
@@ -345,17 +346,6 @@ def _candidate_json(c: Candidate) -> dict:
     }
 
 
-def _candidate_or_404(candidate_id: int) -> Candidate:
-    candidate = db.session.get(
-        Candidate,
-        candidate_id,
-        options=[selectinload(Candidate.decisions), selectinload(Candidate.loops)],
-    )
-    if candidate is None:
-        raise ApiProblem("not-found", f"No candidate {candidate_id}.")
-    return candidate
-
-
 @bp.get("/candidates")
 def candidates():
     """List candidates, filtered by status, sorted (newest first by default), in pages."""
@@ -420,7 +410,7 @@ def candidates():
 def candidate(candidate_id: int):
     """Return one candidate, with an ETag for a later PATCH."""
     require(*LEADS)
-    data = _candidate_json(_candidate_or_404(candidate_id))
+    data = _candidate_json(candidate_or_404(candidate_id))
     return tagged(data)
 
 
@@ -480,7 +470,7 @@ def update_candidate(candidate_id: int):
     """Change a candidate's fields; If-Match must carry the ETag last read (412 if stale)."""
     require(*LEADS)
     data = json_object(CANDIDATE_FIELDS)
-    candidate = _candidate_or_404(candidate_id)
+    candidate = candidate_or_404(candidate_id)
     check_if_match(etag(_candidate_json(candidate)), "candidate")
     form = _candidate_form(data, candidate)
     duplicates = same_email(form.email.data, exclude_id=candidate.id)

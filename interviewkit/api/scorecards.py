@@ -25,21 +25,19 @@ from . import bp
 from .common import (
     LEADS,
     api_user,
+    candidate_or_404,
     check_if_match,
     created,
     etag,
     iso_time,
     json_object,
     json_response,
+    person_json,
     require,
     tagged,
 )
 from .loops import session_json
 from .problems import ApiProblem
-
-
-def _person(user: User | None) -> dict | None:
-    return None if user is None else {"id": user.id, "name": user.name}
 
 
 def card_json(card: Scorecard, viewer: User) -> dict:
@@ -56,7 +54,7 @@ def card_json(card: Scorecard, viewer: User) -> dict:
         "session": {"id": session.id, "name": session.name},
         "loop_id": session.loop_id,
         "candidate_id": session.loop.candidate_id,
-        "interviewer": _person(card.interviewer),
+        "interviewer": person_json(card.interviewer),
         "status": card.status,
         "recommendation": card.recommendation if card.ratings_locked else None,
         "ratings": [
@@ -84,7 +82,7 @@ def card_json(card: Scorecard, viewer: User) -> dict:
         "amendments": [
             {
                 "at": iso_time(a.at),
-                "by": _person(a.actor),
+                "by": person_json(a.actor),
                 "reason": a.reason,
                 "changes": a.changes,
             }
@@ -326,13 +324,6 @@ def submit_scorecard(session_id: int):
 # -- decisions and the debrief (hiring leads and admins) ---------------------------------------
 
 
-def _candidate_or_404(candidate_id: int) -> Candidate:
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None:
-        raise ApiProblem("not-found", f"No candidate {candidate_id}.")
-    return candidate
-
-
 def decisions_json(candidate: Candidate) -> dict:
     """Return every decision on a candidate, oldest first, and the one in force."""
     current = candidate.decision
@@ -345,7 +336,7 @@ def decisions_json(candidate: Candidate) -> dict:
                 "outcome": d.outcome,
                 "rationale": d.rationale,
                 "change_reason": d.change_reason,
-                "by": _person(d.actor),
+                "by": person_json(d.actor),
                 "at": iso_time(d.at),
             }
             for d in sorted(candidate.decisions, key=lambda d: (d.at, d.id))
@@ -357,7 +348,7 @@ def decisions_json(candidate: Candidate) -> dict:
 def decisions(candidate_id: int):
     """Return the decisions on a candidate (every change kept), with an ETag."""
     require(*LEADS)
-    body = decisions_json(_candidate_or_404(candidate_id))
+    body = decisions_json(candidate_or_404(candidate_id))
     return tagged(body)
 
 
@@ -369,7 +360,7 @@ def record_decision(candidate_id: int):
         {"outcome": str, "rationale": str, "change_reason": str},
         required=("outcome", "rationale"),
     )
-    candidate = _candidate_or_404(candidate_id)
+    candidate = candidate_or_404(candidate_id)
 
     def make():
         if candidate.decision is not None:
@@ -395,7 +386,7 @@ def record_decision(candidate_id: int):
 def debrief(candidate_id: int):
     """Return the debrief: the score matrix, flags, combined results and their arithmetic."""
     require(*LEADS)
-    candidate = _candidate_or_404(candidate_id)
+    candidate = candidate_or_404(candidate_id)
     page = review.debrief_page(api_user(), candidate)
     _exported(candidate, "debrief")
     result: debrief_math.Debrief = page.result
