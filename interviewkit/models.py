@@ -111,6 +111,42 @@ def revoke_login_sessions(user: User) -> None:
     )
 
 
+class UserIdentity(db.Model):
+    """A user's account at an OpenID Connect provider: its issuer and subject (`sub`).
+
+    Sign-in through a provider finds the user by this pair, never by email. `via` says how
+    the link was made: "admin" (linked_by is that admin), "email" (a verified email of an
+    allowed domain matched the user) or "created" (the user was created at sign-in).
+    """
+
+    __tablename__ = "user_identities"
+    __table_args__ = (Index("ux_user_identities_issuer_subject", "issuer", "subject", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))
+    via: Mapped[str] = mapped_column(String(20))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class OidcState(db.Model):
+    """One started provider sign-in: its state's nonce and PKCE verifier, used once.
+
+    Authlib keeps them here (auth/oidc.py's cache) rather than in the browser's cookie, so
+    the callback can be accepted once only, whatever copy of the cookie comes back.
+    """
+
+    __tablename__ = "oidc_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ApiToken(db.Model):
     """A personal API token: a user's key for scripts, shown once, stored as a hash.
 
