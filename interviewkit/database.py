@@ -10,11 +10,14 @@ with "database is locked" when it tries to upgrade a read lock.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db, migrate
 from .instance import make_sqlite_private
@@ -48,7 +51,13 @@ def configure(app: Flask) -> None:
             _keep_private(engine)
             pragmas = _pragmas(app.config)
             event.listen(engine, "connect", lambda conn, rec: _sqlite_connect(conn, pragmas))
-            event.listen(engine, "begin", _sqlite_begin)
+            timeout_ms = busy_timeout_ms(app.config)
+            event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, timeout_ms))
+
+
+def busy_timeout_ms(config) -> int:
+    """Return how long a writer waits for the write lock before the request gets a 503."""
+    return int(config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
 
 
 def _pragmas(config) -> list[str]:
@@ -57,7 +66,7 @@ def _pragmas(config) -> list[str]:
         raise ValueError(
             f"SQLITE_SYNCHRONOUS is {synchronous!r}: use one of {', '.join(SYNCHRONOUS_LEVELS)}"
         )
-    timeout = int(config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
+    timeout = busy_timeout_ms(config)
     # The page cache (per connection) and memory-mapped reads (shared by every process
     # through the OS): the numbers scan tens of thousands of scores, and SQLite's default
     # 2 MB cache made each scan re-read pages (bench/README.md, "The numbers, cold").
@@ -96,9 +105,51 @@ def _sqlite_connect(dbapi_connection, pragmas: list[str]) -> None:
 READ_ONLY: ContextVar[bool] = ContextVar("interviewkit_read_only", default=False)
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn, timeout_ms: int) -> None:
     writing = not READ_ONLY.get() and (not has_request_context() or request.method in WRITE_METHODS)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    if writing:
+        _begin_immediate(conn.connection.dbapi_connection, timeout_ms)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+# How often a writer that finds the write lock taken tries again. SQLite's own busy handler
+# sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries: a save that holds
+# the lock for 2 ms made the one behind it sleep 3 to 25 ms, and under load it was that
+# sleep, not the work, that set the autosave's p99 (bench/README.md, "Autosave").
+WRITE_LOCK_POLL_S = 0.0005
+
+
+def _begin_immediate(dbapi_connection, timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, retried every WRITE_LOCK_POLL_S while another writer holds the lock.
+
+    The busy timeout is off for these tries only (statements inside the transaction keep
+    it) and the wait is bounded by the same timeout: past it, the usual "database is
+    locked" OperationalError, which the app answers with a 503 and Retry-After.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 0")
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            _pause(WRITE_LOCK_POLL_S)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        cursor.close()
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)  # a function of its own, so a test can see each try
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(exc)
 
 
 def sqlite_pragmas(engine: Engine) -> dict:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 
 from .bank.reader import bank_info
 from .extensions import db
@@ -116,8 +116,16 @@ def _loggable_path() -> str:
 def _user_id() -> int | None:
     # Only a user the request already loaded (Flask-Login's g._login_user, the API's
     # g.api_user): looking one up here would cost every static file a query.
+    # The id from the identity map, not the attribute: after a view commits, the attribute
+    # is expired and reading it would cost a query (on SQLite a second write transaction
+    # for every POST: bench/README.md, "Autosave").
     user = g.get("api_user") or g.get("_login_user")
-    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    if not getattr(user, "is_authenticated", False):
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity is not None:
+        return state.identity[0]
+    return getattr(user, "id", None)
 
 
 # -- JSON logs -----------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
 from conftest import drop_everything, empty_app, make_app
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from interviewkit import database
 from interviewkit.database import BUSY_TIMEOUT_MS, CACHE_MB, MMAP_MB, sqlite_pragmas
 from interviewkit.extensions import db
 
@@ -74,6 +77,48 @@ def test_two_sqlite_writers_wait_for_each_other(sqlite_app):
     assert errors == []
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("SELECT n FROM counter")).scalar() == 5  # no lost update
+
+
+def _hold_write_lock(path):
+    """Take SQLite's write lock on another connection, as another process would."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_writer_behind_the_lock_tries_again_every_poll(sqlite_app, tmp_path, monkeypatch):
+    """Not SQLite's busy handler, which sleeps up to 100 ms between tries (issue 11)."""
+    app = sqlite_app
+    with app.app_context():
+        db.engine.dispose()
+    holder = _hold_write_lock(tmp_path / "app.db")
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            holder.rollback()  # the other writer finishes after the third try
+
+    monkeypatch.setattr(database, "_pause", pause)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))  # we hold the lock now
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+    assert pauses == [database.WRITE_LOCK_POLL_S] * 3
+    holder.close()
+
+
+def test_a_lock_held_past_the_timeout_is_the_usual_busy_error(tmp_path, monkeypatch):
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        db.engine.dispose()
+    holder = _hold_write_lock(tmp_path / "app.db")
+    with app.app_context():
+        with pytest.raises(OperationalError, match="locked"), db.engine.begin():
+            pass
+        holder.rollback()
+        with db.engine.connect() as conn:  # the same pooled connection, its timeout intact
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 50
+    holder.close()
 
 
 def test_the_apps_bank_bind_is_read_only(tmp_path, real_bank):

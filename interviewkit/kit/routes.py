@@ -65,6 +65,7 @@ def save(session_id: int):
         try:
             card = service.scorecard_for(session, current_user)
             results = service.apply_saves(card, payload.get("items"))
+            status = card.status  # read before the commit expires it (no query after)
             db.session.commit()
             break
         except service.KitError as exc:
@@ -78,7 +79,7 @@ def save(session_id: int):
                 raise
     count_autosave("kit", results)
     return jsonify(
-        results=[r.as_dict() for r in results], status=card.status, csrf_token=generate_csrf()
+        results=[r.as_dict() for r in results], status=status, csrf_token=generate_csrf()
     )
 
 
