@@ -67,6 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         # the largest body it reads (413 above it).
         API_RATE_LIMIT="600 per minute",
         API_MAX_BODY=1024 * 1024,
+        # Sign-in through OpenID Connect providers (auth/oidc.py; the README shows an
+        # example): a list of dicts, or that list as JSON in INTERVIEWKIT_OIDC_PROVIDERS.
+        OIDC_PROVIDERS=[],
+        # False: no password sign-in, password change or set-password links, only providers.
+        PASSWORD_LOGIN=True,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -82,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .auth import oidc
     from .browse import bp as browse_bp
     from .candidates import bp as candidates_bp
     from .content.schema import SECTIONS
@@ -99,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    oidc.init_app(app)  # the sign-in providers, checked now (ConfigError if wrong)
     static_files.init_app(app)
     blueprints = (health.bp, main_bp, auth_bp, admin_bp, browse_bp, candidates_bp, kit_bp)
     for bp in (*blueprints, review_bp, api_bp):

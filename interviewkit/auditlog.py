@@ -75,15 +75,26 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
 
 
-def failed_login(email: str, user: User | None) -> None:
-    """Add an audit entry for a failed sign-in: the user's id if known, else the email's hash."""
+def failed_login(email: str, user: User | None, **detail) -> None:
+    """Add an audit entry for a failed sign-in: the user's id if known, else the email's hash.
+
+    `detail` holds short facts (how, through which provider, why), never a password or a
+    token. With neither a user nor an email (a provider's token that was not valid), the
+    target is the sign-in itself.
+    """
+    if user is not None:
+        target = ("user", str(user.id))
+    elif email:
+        target = ("email", email_hash(email))
+    else:
+        target = ("sign_in", str(detail.get("provider", "")))
     db.session.add(
         AuditEvent(
             actor_id=None,
             action="login_failed",
-            target_type="user" if user is not None else "email",
-            target_id=str(user.id) if user is not None else email_hash(email),
-            detail={},
+            target_type=target[0],
+            target_id=target[1],
+            detail=detail,
         )
     )
 

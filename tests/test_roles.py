@@ -20,6 +20,10 @@ MATRIX = [
     ("auth.login", "GET", "/login", (200, 302, 302, 302)),
     ("auth.login", "POST", "/login", (200, 302, 302, 302)),
     ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302)),
+    # sign-in through a provider: this world configures none (tests/test_oidc.py does);
+    # a callback is answered even when signed in, so a replay is always refused
+    ("auth.oidc_start", "GET", "/login/oidc/nowhere", (404, 302, 302, 302)),
+    ("auth.oidc_callback", "GET", "/login/oidc/nowhere/callback", (404, 404, 404, 404)),
     ("auth.change_password", "GET", "/account/password", (LOGIN, 200, 200, 200)),
     ("auth.change_password", "POST", "/account/password", (LOGIN, 200, 200, 200)),
     # an empty token form is shown again with its problems; a token is revoked only by its
@@ -50,6 +54,14 @@ MATRIX = [
         "POST",
         "/admin/users/{user}/set-password-link",
         (LOGIN, 403, 403, 200),
+    ),
+    # linking a provider's account is for admins: an empty form is refused with a message
+    ("admin.link_identity", "POST", "/admin/users/{user}/identities", (LOGIN, 403, 403, 302)),
+    (
+        "admin.unlink_identity",
+        "POST",
+        "/admin/users/{user}/identities/1/unlink",
+        (LOGIN, 403, 403, 404),
     ),
     # webhooks are for admins; this world has none, so an admin gets as far as the 404
     # (tests/test_webhooks.py runs the pages themselves)

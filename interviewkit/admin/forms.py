@@ -56,6 +56,18 @@ class UserForm(FlaskForm):
             raise ValidationError(sentence(exc)) from None
 
 
+class IdentityForm(FlaskForm):
+    """Link a provider's account to a user: the provider and the account's id there (`sub`)."""
+
+    provider = SelectField("Provider", validate_choice=False)  # checked by the view
+    subject = StringField(
+        "Account id at the provider (subject)",
+        validators=[DataRequired(), Length(max=255), SingleLine()],
+        description="Shown to the person when a sign-in is refused, and in the audit log.",
+    )
+    submit = SubmitField("Link account")
+
+
 class WebhookForm(FlaskForm):
     """A webhook's address and the events it is sent."""
 

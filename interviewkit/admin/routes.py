@@ -7,20 +7,22 @@ from datetime import date
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from .. import auditlog
 from .. import webhooks as hooks
+from ..auth import oidc
 from ..auth.reset import has_password, link_hours, make_link_token
 from ..extensions import db
 from ..mail import MailError, mail_configured, send_mail
-from ..models import Candidate, User, Webhook, WebhookDelivery, audit
+from ..models import Candidate, User, UserIdentity, Webhook, WebhookDelivery, audit
 from ..retention import RetentionError, purge_candidate, scrub_files
 from ..review.service import to_csv
 from ..security import roles_required
 from ..users import UserError, add_user, update_user
 from ..vocabulary import Role
 from . import bp
-from .forms import DeleteCandidateForm, UserForm, WebhookForm, sentence
+from .forms import DeleteCandidateForm, IdentityForm, UserForm, WebhookForm, sentence
 
 
 @bp.get("/users")
@@ -52,6 +54,9 @@ def new_user():
             _show(form, exc)
             return _form_page(form, None)
         db.session.commit()
+        if not oidc.password_login():  # they sign in through a provider
+            flash(f"Created {user.name}: they sign in through your provider.", "info")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
         if not password and user.active:
             return _link_page(user, created=True)
         later = "" if password else " No password yet: activate it, then make a set-password link."
@@ -91,6 +96,8 @@ def edit_user(user_id: int):
 @roles_required(Role.ADMIN)
 def set_password_link(user_id: int):
     """Make a one-time, expiring set-password link for a user and show it to the admin."""
+    if not oidc.password_login():
+        abort(403, description="Password sign-in is turned off: there are no passwords to set.")
     user = db.get_or_404(User, user_id, description="No user with that id.")
     if not user.active:
         flash(f"{user.name} is disabled: tick Active and save first, then make the link.", "error")
@@ -98,6 +105,46 @@ def set_password_link(user_id: int):
     audit(current_user, "set_password_link_issued", user)
     db.session.commit()
     return _link_page(user, created=False)
+
+
+@bp.post("/users/<int:user_id>/identities")
+@roles_required(Role.ADMIN)
+def link_identity(user_id: int):
+    """Link a provider's account (by its subject there) to a user: they can sign in with it."""
+    user = db.get_or_404(User, user_id, description="No user with that id.")
+    form = _identity_form()
+    p = oidc.provider(form.provider.data or "")
+    if not form.validate_on_submit() or p is None:
+        problems = [e for errors in form.errors.values() for e in errors]
+        flash(" ".join(problems) or "Choose one of the configured providers.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    try:
+        oidc.link_identity(user, p.issuer, form.subject.data, via="admin", actor=current_user)
+    except oidc.LinkError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    db.session.commit()
+    flash(f"Linked: {user.name} can sign in with that {p.label} account.", "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/identities/<int:identity_id>/unlink")
+@roles_required(Role.ADMIN)
+def unlink_identity(user_id: int, identity_id: int):
+    """Remove a user's link to a provider's account: it no longer signs in as them."""
+    identity = db.session.get(UserIdentity, identity_id)
+    if identity is None or identity.user_id != user_id:
+        abort(404, description="This user has no linked account with that id.")
+    oidc.unlink_identity(identity, current_user)
+    db.session.commit()
+    flash("Unlinked: that account no longer signs in as this user.", "info")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+def _identity_form() -> IdentityForm:
+    form = IdentityForm()
+    form.provider.choices = [SelectChoice(value=p.name, label=p.label) for p in oidc.providers()]
+    return form
 
 
 def _show(form: UserForm, error: UserError) -> None:
@@ -108,7 +155,17 @@ def _show(form: UserForm, error: UserError) -> None:
 
 def _form_page(form: UserForm, user: User | None) -> str:
     password = user is not None and has_password(user)
-    return render_template("admin/user_form.html", form=form, user=user, has_password=password)
+    identities = [
+        (i, oidc.provider_for_issuer(i.issuer)) for i in (oidc.identities_of(user) if user else [])
+    ]
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        has_password=password,
+        identities=identities,
+        identity_form=_identity_form() if oidc.providers() else None,
+    )
 
 
 def _link_page(user: User, *, created: bool):

@@ -1,4 +1,5 @@
-"""Sign-in, sign-out, password change, personal API tokens and one's own account settings.
+"""Sign-in (password or an OpenID Connect provider), sign-out, password change, personal API
+tokens and one's own account settings.
 
 The account page holds what a user sets for themselves: the time zone every page shows
 times in (`when`, a template global), which emails they get, and their calendar feed,
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -27,12 +29,13 @@ from werkzeug.security import check_password_hash
 from .. import scheduling
 from ..auditlog import failed_login
 from ..extensions import db
+from ..mail import link
 from ..models import ApiToken, User, audit, utcnow
 from ..passwords import hash_password
 from ..security import end_session, login_required, start_session
 from ..text import problem, sentence
 from ..tokens import NewToken, TokenError, create_token_once, revoke_token, tokens_of
-from . import bp
+from . import bp, oidc
 from .forms import AccountForm, LoginForm, NewPasswordForm, PasswordForm, TokenForm
 from .reset import LinkError, link_hours, set_password, user_for_link_token
 from .throttle import buckets_for, remember_device
@@ -52,6 +55,38 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+bp.add_app_template_global(oidc.password_login, "password_login")
+PASSWORDS_OFF = "Password sign-in is turned off here: sign in with your company's provider."
+
+
+def _login_page(form: LoginForm):
+    target = request.args.get("next")
+    return render_template(
+        "auth/login.html",
+        form=form,
+        providers=oidc.providers(),
+        next=target if is_safe_next(target) else None,
+    )
+
+
+def _signed_in(user: User, target: str | None, **how):
+    """Sign a user in on this browser (audited), commit, and go on to `target` if it is ours.
+
+    The one way every kind of sign-in ends: password or provider.
+    """
+    session.clear()  # a fresh session: nothing from before sign-in survives it
+    audit(user, "login", user, **how)
+    start_session(user)
+    db.session.commit()  # the login session and the audit entry, at once
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
+
+
+def _passwords_on() -> None:
+    """Refuse a password page when PASSWORD_LOGIN is off (403)."""
+    if not oidc.password_login():
+        abort(403, description=PASSWORDS_OFF)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password; the failure message never says which was wrong."""
@@ -59,7 +94,8 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if request.method != "POST":
-        return render_template("auth/login.html", form=form)
+        return _login_page(form)
+    _passwords_on()
     # Failed sign-ins are counted and checked before the password (see throttle.py).
     email = (request.form.get("email") or "").strip().lower()[:254]
     # A NUL or other control character never reaches the database (PostgreSQL refuses it).
@@ -72,20 +108,83 @@ def login():
             user.password_hash if user else _DUMMY_HASH, form.password.data
         )
         if user is not None and user.active and password_ok:
-            session.clear()  # a fresh session: nothing from before sign-in survives it
-            audit(user, "login", user)
-            start_session(user)
-            db.session.commit()  # the login session and the audit entry, at once
-            target = request.args.get("next")
-            response = redirect(target if is_safe_next(target) else url_for("main.index"))
+            response = _signed_in(user, request.args.get("next"))
             remember_device(response, user, buckets.device)
             return response
         buckets.fail()
         failed_login(email, user)  # the user's id, or the email's hash: never the password
         db.session.commit()
         flash("That email and password do not match an active account.", "error")
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+        return _login_page(form), 401
+    return _login_page(form)
+
+
+# -- sign-in through an OpenID Connect provider (auth/oidc.py) -----------------------------------
+
+# refused: how the page answers each kind of refusal
+OIDC_STATUS = {"state": 400, "denied": 400, "token": 400, "id_token": 400}
+OIDC_UNAVAILABLE = {"unreachable", "issuer"}
+
+
+def _provider_or_404(name: str) -> oidc.Provider:
+    p = oidc.provider(name)
+    if p is None:
+        abort(404, description="No sign-in provider has that name. Go back to the sign-in page.")
+    return p
+
+
+def _callback_url(p: oidc.Provider) -> str:
+    """Return the redirect URI registered at the provider: under PUBLIC_URL when it is set."""
+    if current_app.config.get("PUBLIC_URL"):
+        return link("auth.oidc_callback", name=p.name)
+    return url_for("auth.oidc_callback", name=p.name, _external=True)
+
+
+def _refused(p: oidc.Provider, error: oidc.SignInRefused):
+    """Audit a refused provider sign-in (never a token) and show what to do; commit."""
+    detail = {"via": "oidc", "provider": p.name, "reason": error.reason}
+    if error.subject:
+        detail["subject"] = error.subject  # what an admin needs to link the account
+    failed_login(error.email, error.user, **detail)
+    db.session.commit()  # the audit entry, and the used state stays used
+    if error.reason in OIDC_UNAVAILABLE:
+        status = 503
+    else:
+        status = OIDC_STATUS.get(error.reason, 403)
+    page = render_template("auth/oidc_refused.html", provider=p, message=str(error))
+    return page, status
+
+
+@bp.get("/login/oidc/<name>")
+def oidc_start(name: str):
+    """Start signing in through a provider: off to its sign-in page, with state, nonce, PKCE."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    p = _provider_or_404(name)
+    target = request.args.get("next")
+    session["oidc_next"] = target if is_safe_next(target) else None
+    try:
+        response = oidc.start(p, _callback_url(p))
+    except oidc.SignInRefused as exc:
+        return _refused(p, exc)
+    db.session.commit()  # the started sign-in's state, kept until the provider sends it back
+    return response
+
+
+@bp.get("/login/oidc/<name>/callback")
+def oidc_callback(name: str):
+    """Finish signing in through a provider: check its ID token, find the user, sign in.
+
+    Answered even when signed in, so a replayed callback is always refused (400).
+    """
+    p = _provider_or_404(name)
+    target = session.pop("oidc_next", None)
+    try:
+        claims = oidc.verified_claims(p)
+        user, found = oidc.user_for(p, claims)
+    except oidc.SignInRefused as exc:
+        return _refused(p, exc)
+    return _signed_in(user, target, via="oidc", provider=p.name, found=found)
 
 
 def _user_by_email(email: str) -> User | None:
@@ -109,6 +208,7 @@ def logout():
 @login_required
 def change_password():
     """Change one's own password; every other signed-in browser is signed out."""
+    _passwords_on()
     form = PasswordForm()
     if form.validate_on_submit():
         if not check_password_hash(current_user.password_hash, form.current.data):
@@ -179,6 +279,7 @@ def _tokens_page(form: TokenForm, new: NewToken | None) -> str:
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password_from_link(token: str):
     """Set a password from a one-time link an admin passed on; other sessions end."""
+    _passwords_on()
     try:
         user = user_for_link_token(token)
     except LinkError as exc:
