@@ -215,10 +215,10 @@ def test_a_sign_in_expires_after_a_working_day(app, client, auth, users):
 # -- sign-in limits count failures only (issue 8, items 12 and 15) ---------------------------
 
 
-def _limited_app(tmp_path, database_url, limit="3 per minute"):
+def _limited_app(tmp_path, database_url, limit="3 per minute", **config):
     from interviewkit.users import create_user
 
-    app = make_app(tmp_path / "limits", database_url, LOGIN_RATE_LIMIT=limit)
+    app = make_app(tmp_path / "limits", database_url, LOGIN_RATE_LIMIT=limit, **config)
     with app.app_context():
         for email, name, role in [
             ("lead@example.com", "Lee Lead", "hiring_lead"),
@@ -268,6 +268,15 @@ def test_failures_still_get_429_after_the_limit(tmp_path, database_url):
     assert _fail(client, "ivan@example.com") == {429}
     # No oracle: once blocked, the right password gets the same 429.
     assert AuthActions(client).login("ivan@example.com").status_code == 429
+
+
+def test_sign_in_works_with_rate_limits_turned_off(tmp_path):
+    # Regression: RATELIMIT_ENABLED=False (Flask-Limiter's switch) left the sign-in
+    # counters without storage, and every sign-in, good or bad, was a 500.
+    app = _limited_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", RATELIMIT_ENABLED=False)
+    client = _client(app)
+    assert _fail(client, "ivan@example.com", times=5) == {401}  # not counted, not 429
+    assert AuthActions(client).login("ivan@example.com").status_code == 302
 
 
 def test_one_address_trying_many_accounts_is_limited(tmp_path, database_url):

@@ -50,15 +50,25 @@ class Buckets:
 
     def blocked(self) -> bool:
         """Return True if any counter has no failure left in its window."""
+        if not _enabled():
+            return False
         return any(
             not limiter.limiter.test(item, *key) for items, key in self.entries for item in items
         )
 
     def fail(self) -> None:
         """Count one failed sign-in against every counter."""
+        if not _enabled():
+            return
         for items, key in self.entries:
             for item in items:
                 limiter.limiter.hit(item, *key)
+
+
+def _enabled() -> bool:
+    # RATELIMIT_ENABLED=False (Flask-Limiter's own switch) turns these counters off too;
+    # the extension then has no storage, and asking it anything failed the sign-in.
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
 
 
 def buckets_for(email: str, user: User | None) -> Buckets:
