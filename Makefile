@@ -14,7 +14,15 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The OpenID provider the sign-in tests start (tests/oidc_provider), from its lock file.
+# Without npm, `make run` still works; the OIDC tests then skip (and fail under CI=true).
+NODE_STAMP := tests/oidc_provider/node_modules/.installed
+$(NODE_STAMP): tests/oidc_provider/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: install Node.js 18+ to run the OpenID Connect sign-in tests"; fi
+
+install: $(STAMP) $(NODE_STAMP)
 
 # `make run PORT=8000` serves on another port; without PORT, the configured one (5000).
 run: install

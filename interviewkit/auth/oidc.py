@@ -346,8 +346,8 @@ def user_for(p: Provider, claims: dict) -> tuple[User, str]:
         )
     if domain not in p.allowed_domains:
         raise SignInRefused(
-            f"Accounts of {domain} cannot sign in here through {p.label}. "
-            "Sign in with your work account, or ask an admin to link this one.",
+            f"Accounts of {domain} cannot sign in here through {p.label}. Sign in with "
+            f"your work account, or ask an admin to link this one (id {subject}).",
             "domain",
             email=email,
             subject=subject,
