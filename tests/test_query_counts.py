@@ -125,6 +125,70 @@ def test_the_queue_and_home_do_not_grow_with_the_interviewers_loops(
     assert {url: statements(app, ivan, url) for url in ("/queue", "/")} == before
 
 
+def test_the_queue_lists_the_newest_submitted_and_links_to_the_rest(
+    tmp_path, database_url, real_bank
+):
+    """Issue 11: an interviewer's history grows by hundreds a year; the queue rendered all
+    of it on every view. It shows the newest DONE_SHOWN, the total, and a link to all."""
+    import re
+
+    from interviewkit.extensions import bank, db
+    from interviewkit.kit.routes import DONE_SHOWN
+    from interviewkit.loops.service import create_loop
+    from interviewkit.models import Candidate, Scorecard, User
+    from interviewkit.vocabulary import CardStatus
+
+    app = app_with_bank(tmp_path, database_url, real_bank)
+    seed_two_interviewer_loop(app)
+    ivan = app.test_client()
+    AuthActions(ivan).login("ivan@example.com")
+
+    def add_submitted(count: int, start: int) -> None:
+        with app.app_context(), app.test_request_context():
+            lead = db.session.scalar(db.select(User).filter_by(email="lead@example.com"))
+            ivan_id = db.session.scalar(db.select(User.id).filter_by(email="ivan@example.com"))
+            template = bank.loop_template("backend-mid")
+            made = 0
+            for i in range(start, start + count):
+                candidate = Candidate(
+                    name=f"Done {i:02d}", email=f"d{i}@example.com", role_title="SRE", level="mid"
+                )
+                db.session.add(candidate)
+                db.session.flush()
+                loop = create_loop(candidate, template, lead, f"d{i}")
+                session = loop.sessions[0]
+                session.interviewer_id = ivan_id
+                db.session.flush()
+                db.session.add(
+                    Scorecard(
+                        session_id=session.id,
+                        interviewer_id=ivan_id,
+                        status=CardStatus.SUBMITTED.value,
+                    )
+                )
+                made += 1
+            db.session.commit()
+            assert made == count
+
+    def done_section(url: str) -> str:
+        page = ivan.get(url).get_data(as_text=True)
+        return dict(re.findall(r'<section class="queue-(\w+)">(.*?)</section>', page, re.S))["done"]
+
+    add_submitted(DONE_SHOWN + 1, 0)
+    at_limit = statements(app, ivan, "/queue")
+    add_submitted(4, DONE_SHOWN + 1)
+    total = DONE_SHOWN + 5
+    done = done_section("/queue")
+    assert done.count("<li>") == DONE_SHOWN
+    assert f'<span class="meta">{total}</span>' in done
+    assert f"Show all {total} submitted" in done and "/queue?done=all" in done
+    assert f"Done {total - 1:02d}" in done and "Done 00" not in done  # the newest first
+    everything = done_section("/queue?done=all")
+    assert everything.count("<li>") == total and "Show all" not in everything
+    assert "Done 00" in everything
+    assert statements(app, ivan, "/queue") == at_limit  # more history, no more queries
+
+
 def test_what_every_page_reads_whole_from_the_bank_is_read_once_per_bank_build(
     tmp_path, content_root
 ):

@@ -14,6 +14,8 @@ from ..security import json_body, login_required
 from ..vocabulary import RECOMMENDATION_LABELS, CardStatus
 from . import bp, service
 
+DONE_SHOWN = 20  # submitted interviews listed on the queue before "show all"
+
 
 def _own_session(session_id: int) -> LoopSession:
     """Return a session assigned to the current user (404 if missing, 403 if not theirs)."""
@@ -26,8 +28,18 @@ def _own_session(session_id: int) -> LoopSession:
 @bp.get("/queue")
 @login_required
 def queue():
-    """List the interviewer's sessions: overdue, in progress, upcoming and submitted."""
-    return render_template("kit/queue.html", queue=service.queue(current_user))
+    """List the interviewer's sessions: overdue, in progress, upcoming and submitted.
+
+    Of the submitted ones, the newest DONE_SHOWN unless `?done=all`: an interviewer's
+    history grows by hundreds a year, and rendering it all made this the slowest page
+    (bench/README.md, "web.py").
+    """
+    show_all = request.args.get("done") == "all"
+    sections = service.queue(current_user, done_limit=None if show_all else DONE_SHOWN)
+    done_total = len(sections["done"])
+    if not show_all and done_total == DONE_SHOWN:
+        done_total = service.count_done(current_user)
+    return render_template("kit/queue.html", queue=sections, done_total=done_total)
 
 
 @bp.get("/kit/<int:session_id>")

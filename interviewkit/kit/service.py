@@ -508,13 +508,14 @@ def feedback_for_many(user: User, candidates: list[Candidate]) -> dict[int, list
 
 
 def queue(
-    user: User, *, open_only: bool = False
+    user: User, *, open_only: bool = False, done_limit: int | None = None
 ) -> dict[str, list[tuple[LoopSession, Scorecard | None]]]:
     """Return the user's sessions in four sections, each state in exactly one of them.
 
     `open_only` leaves the submitted ones out in the query itself ("done" is then empty):
     the home page shows only what is still to do, and an interviewer's history grows
-    by a few hundred sessions a year.
+    by a few hundred sessions a year. `done_limit` keeps only the newest submitted ones
+    (the queue page shows the last few and links to the rest: `count_done`).
 
     - "done" (Submitted): the scorecard is submitted, evidence and all.
     - "overdue": not submitted, and past its deadline (`due_at`): after the ratings were
@@ -525,23 +526,13 @@ def queue(
       evidence still to write.
     - "upcoming": no scorecard yet, and not overdue.
     """
-    mine = LoopSession.interviewer_id == user.id
-    if open_only:
-        mine &= or_(Scorecard.id.is_(None), Scorecard.status != CardStatus.SUBMITTED)
-    rows = db.session.execute(
-        select(LoopSession, Scorecard)
-        .join(Loop)
-        .join(Candidate)
-        .outerjoin(
-            Scorecard,
-            (Scorecard.session_id == LoopSession.id) & (Scorecard.interviewer_id == user.id),
-        )
-        .where(mine)
-        .order_by(Loop.created_at.desc(), LoopSession.position)
-        # the page names each session's candidate: loaded by the same joins, not one
-        # query per session (tests/test_query_counts.py)
-        .options(contains_eager(LoopSession.loop).contains_eager(Loop.candidate))
-    ).all()
+    submitted = Scorecard.status == CardStatus.SUBMITTED
+    if open_only or done_limit is not None:
+        rows = _queue_rows(user, or_(Scorecard.id.is_(None), ~submitted))
+        if not open_only:
+            rows += _queue_rows(user, Scorecard.id.is_not(None) & submitted, done_limit)
+    else:
+        rows = _queue_rows(user, None)
     now = utcnow()
     out: dict[str, list] = {"overdue": [], "in_progress": [], "upcoming": [], "done": []}
     for session, card in rows:
@@ -553,6 +544,41 @@ def queue(
             section = "upcoming" if card is None else "in_progress"
         out[section].append((session, card))
     return out
+
+
+def _queue_rows(user: User, where, limit: int | None = None) -> list:
+    query = (
+        select(LoopSession, Scorecard)
+        .join(Loop)
+        .join(Candidate)
+        .outerjoin(
+            Scorecard,
+            (Scorecard.session_id == LoopSession.id) & (Scorecard.interviewer_id == user.id),
+        )
+        .where(LoopSession.interviewer_id == user.id)
+        .order_by(Loop.created_at.desc(), LoopSession.position)
+        # the page names each session's candidate: loaded by the same joins, not one
+        # query per session (tests/test_query_counts.py)
+        .options(contains_eager(LoopSession.loop).contains_eager(Loop.candidate))
+        .limit(limit)
+    )
+    if where is not None:
+        query = query.where(where)
+    return list(db.session.execute(query).all())
+
+
+def count_done(user: User) -> int:
+    """Return how many of the user's own scorecards are submitted."""
+    return db.session.execute(
+        select(func.count())
+        .select_from(Scorecard)
+        .join(LoopSession, Scorecard.session_id == LoopSession.id)
+        .where(
+            LoopSession.interviewer_id == user.id,
+            Scorecard.interviewer_id == user.id,
+            Scorecard.status == CardStatus.SUBMITTED,
+        )
+    ).scalar_one()
 
 
 def deadline() -> timedelta:
