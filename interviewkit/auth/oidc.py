@@ -29,9 +29,9 @@ from flask import Flask, current_app
 from joserfc.errors import JoseError
 from sqlalchemy import delete, func, select
 
+from .. import users  # the module: users imports auth.reset, so names here would be a cycle
 from ..extensions import db
 from ..models import OidcState, User, UserIdentity, audit, utcnow
-from ..users import UserError, add_user
 from ..vocabulary import Role
 
 EXTENSION = "interviewkit.oidc"
@@ -383,8 +383,9 @@ def user_for(p: Provider, claims: dict) -> tuple[User, str]:
             subject=subject,
         )
     try:
-        user = add_user(email, str(claims.get("name") or ""), role, None, via=f"oidc:{p.name}")
-    except UserError as exc:
+        name = str(claims.get("name") or "")
+        user = users.add_user(email, name, role, None, via=f"oidc:{p.name}")
+    except users.UserError as exc:
         raise SignInRefused(
             f"A user could not be created for {email} ({exc}). Ask an admin to add you.",
             "no_user",
