@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,7 +22,7 @@ from test_browser import ARGS, CHROMIUM, Server, _browser_or_skip
 
 from interviewkit.auth.oidc import ConfigError, link_identity, parse_providers
 from interviewkit.extensions import db
-from interviewkit.models import AuditEvent, LoopSession, User, UserIdentity
+from interviewkit.models import AuditEvent, LoopSession, OidcState, User, UserIdentity, utcnow
 from interviewkit.users import create_user, disable_user, find_user
 
 CLIENT_ID = "interviewkit-tests"
@@ -125,8 +126,10 @@ def test_the_start_sends_pkce_state_and_nonce_and_keeps_none_of_them_in_the_cook
     assert len(query["state"]) >= 20 and len(query["nonce"]) >= 20
     assert set(query["scope"].split()) == {"openid", "email", "profile", "groups"}
     # the nonce and the PKCE verifier are kept on the server, never in the browser's cookie
-    cookie = client.get_cookie("session").value
-    assert query["nonce"] not in cookie and "code_verifier" not in cookie
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.loads(client.get_cookie("session").value)
+    assert set(cookie) == {f"_state_corp_{query['state']}", "oidc_next"}
+    assert set(cookie[f"_state_corp_{query['state']}"]) == {"exp"}  # a marker, no data
 
 
 def test_an_unknown_provider_is_not_found(client):
@@ -217,6 +220,7 @@ def test_a_disabled_user_cannot_sign_in_through_a_linked_account(app, client, us
         ("wrong_audience", "sent an identity that is not valid"),
         ("wrong_issuer", "sent an identity that is not valid"),
         ("expired", "sent an identity that is not valid"),
+        ("wrong_nonce", "sent an identity that is not valid"),
         ("none", "did not send an ID token"),
     ],
 )
@@ -250,6 +254,18 @@ def test_a_replayed_callback_is_refused(app, client, users, provider, cookie):
     assert response.status_code == 400
     assert "already used" in response.get_data(as_text=True)
     assert [d["reason"] for _, _, d in events(app, "login_failed")] == ["state"]
+
+
+def test_a_sign_in_left_too_long_at_the_provider_is_refused(app, client, users):
+    started = client.get("/login/oidc/corp")
+    callback = sign_in_at_provider(started.headers["Location"], "ivan", back_to=CALLBACK)
+    with app.app_context():  # back after the state's STATE_MINUTES
+        db.session.execute(db.update(OidcState).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert "has expired" in response.get_data(as_text=True)
+    assert signed_in_as(app, client) is None
 
 
 def test_a_callback_from_another_browser_is_refused(app, client, users):

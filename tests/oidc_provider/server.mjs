@@ -13,6 +13,7 @@
 //   expired        exp an hour ago, re-signed with the provider's own key
 //   wrong_audience aud another client, re-signed with the provider's own key
 //   wrong_issuer   iss another issuer, re-signed with the provider's own key
+//   wrong_nonce    nonce another sign-in's, re-signed with the provider's own key
 //   tampered       the email changed after signing (the signature no longer matches)
 //   none           no ID token at all
 import { readFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const accounts = config.accounts || {};
-const CHANGES = new Set(['expired', 'wrong_audience', 'wrong_issuer', 'tampered', 'none']);
+const CHANGES = new Set(['expired', 'wrong_audience', 'wrong_issuer', 'wrong_nonce', 'tampered', 'none']);
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
@@ -55,6 +56,7 @@ async function alter(idToken, change) {
   if (change === 'expired') Object.assign(claims, { iat: now - 7200, exp: now - 3600 });
   if (change === 'wrong_audience') claims.aud = 'another-client';
   if (change === 'wrong_issuer') claims.iss = 'http://issuer.invalid';
+  if (change === 'wrong_nonce') claims.nonce = 'the-nonce-of-another-sign-in';
   const header = decodeProtectedHeader(idToken);
   return new SignJWT(claims).setProtectedHeader(header).sign(privateKey);
 }
