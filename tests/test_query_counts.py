@@ -71,6 +71,20 @@ def test_loop_kit_queue_and_debrief_do_not_grow_with_the_loop(tmp_path, database
         assert len(session.questions) == len(ids["ivan_q"]) + 3
     assert count_all() == before
 
+    # two more sessions, each with a question (issue 11: the loop page read each session's
+    # questions, and the candidate's other loops, once per session)
+    with app.app_context(), app.test_request_context():
+        loop = db.session.get(LoopSession, ids["ivan_session"]).loop
+        actor = db.session.scalar(db.select(User).filter_by(email="lead@example.com"))
+        comps = list(loop.sessions[0].competencies)
+        placed = {q.question_id for s in loop.sessions for q in s.questions}
+        spare = [q.id for q in bank.bank_questions() if q.id not in placed]
+        for n in range(2):
+            added = service.add_session(loop, f"Extra {n}", 45, comps, actor)
+            service.add(added, spare[n], actor)
+        db.session.commit()
+    assert count_all() == before
+
     # the debrief: one submitted scorecard, then two
     debrief = f"/candidates/{ids['candidate']}/debrief"
     submit_scorecard(

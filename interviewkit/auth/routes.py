@@ -358,7 +358,6 @@ def _account_page(form: AccountForm, user: User, feed_url: str | None):
             user=user,
             feed_url=feed_url,
             default_zone=scheduling.default_zone(),
-            zone_names=sorted(scheduling.zone_names()),
             past_days=scheduling.FEED_PAST_DAYS,
         )
     )

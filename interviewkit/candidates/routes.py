@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import (
     abort,
     flash,
@@ -11,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
@@ -182,7 +185,17 @@ def _session_in(loop: Loop, session_id: int) -> LoopSession:
 @roles_required(*LEADS)
 def loop(loop_id: int):
     """Show a loop: sessions, questions with why each was chosen, and what to change."""
-    loop = _loop_or_404(loop_id)
+    # its sessions and their questions in one query each, whatever the number of sessions
+    # (tests/test_query_counts.py)
+    loop = db.get_or_404(
+        Loop,
+        loop_id,
+        description="No loop with that id.",
+        options=[
+            selectinload(Loop.sessions).selectinload(LoopSession.questions),
+            selectinload(Loop.candidate),
+        ],
+    )
     interviewers = (
         db.session.execute(select(User).where(User.active.is_(True)).order_by(User.name))
         .scalars()
@@ -222,8 +235,20 @@ def loop(loop_id: int):
         prep_form=PrepNoteForm(prep_note=loop.prep_note),
         schedule_forms={s.id: _schedule_form(s) for s in loop.sessions},
         loop_schedule_form=_loop_schedule_form(loop),
-        zone_names=sorted(scheduling.zone_names()),
     )
+
+
+@bp.app_template_global()
+@functools.cache
+def zone_datalist() -> Markup:
+    """Return the <datalist> of every IANA zone name for the time zone fields, built once.
+
+    Some 600 options, the same on every view: escaping them on each loop page was a fifth
+    of its time (bench/README.md, "web.py").
+    """
+    option = Markup('<option value="{}">')
+    options = Markup("").join(option.format(z) for z in sorted(scheduling.zone_names()))
+    return Markup('<datalist id="timezones">{}</datalist>').format(options)
 
 
 def _schedule_form(session: LoopSession) -> ScheduleForm:

@@ -188,8 +188,14 @@ def session_spec(session: LoopSession) -> SessionSpec:
     )
 
 
-def check(session: LoopSession, questions: list[BankQuestion]) -> list[Violation]:
-    """Check a session's (proposed) questions against the loop rules."""
+def check(
+    session: LoopSession, questions: list[BankQuestion], asked: set[str] | None = None
+) -> list[Violation]:
+    """Check a session's (proposed) questions against the loop rules.
+
+    `asked`: the questions of the candidate's other loops, when the caller has them
+    (`check_loop` reads them once for every session).
+    """
     loop = session.loop
     elsewhere = [q.question_id for s in loop.sessions if s is not session for q in s.questions]
     spec = session_spec(session)
@@ -198,13 +204,14 @@ def check(session: LoopSession, questions: list[BankQuestion]) -> list[Violation
         questions,
         loop.level,
         loop_ids_elsewhere=elsewhere,
-        exclude=asked_before(loop.candidate, except_loop=loop),
+        exclude=asked_before(loop.candidate, except_loop=loop) if asked is None else asked,
     )
 
 
 def check_loop(loop: Loop) -> dict[int, list[Violation]]:
     """Check every session of a loop as it stands; session id -> violations."""
-    return {s.id: check(s, [_as_bank(q) for q in s.questions]) for s in loop.sessions}
+    asked = asked_before(loop.candidate, except_loop=loop)
+    return {s.id: check(s, [_as_bank(q) for q in s.questions], asked) for s in loop.sessions}
 
 
 def _apply(session: LoopSession, proposed: list[BankQuestion]) -> list[Violation]:
