@@ -26,7 +26,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATABASE_URL=None,
         HOST="127.0.0.1",
         PORT=5000,
-        WORKERS=2,
+        # `serve`: unset, one worker process per core (at least 2); threads in each
+        # (server.py; docs/operations.md, "Workers and threads" says why).
+        WORKERS=None,
+        THREADS=4,
+        # Proxies in front whose X-Forwarded-For/-Proto/-Host are believed; 0: none are.
+        TRUSTED_PROXY_HOPS=0,
         # Failed sign-ins only, per account; per address too unless LOGIN_ADDRESS_RATE_LIMIT
         # says otherwise (auth/throttle.py explains the design).
         LOGIN_RATE_LIMIT="10 per minute",
@@ -115,7 +120,29 @@ def create_app(test_config: dict | None = None) -> Flask:
         vocabulary.template_globals(), QUESTION_SECTIONS=SECTIONS, arrange_starters=arrange
     )
     cli.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from TRUSTED_PROXY_HOPS proxies' headers.
+
+    With 0 (the default) the headers are ignored: anyone can send them, so believing them
+    would let a client choose the address its failed sign-ins are counted against.
+    """
+    value = app.config.get("TRUSTED_PROXY_HOPS") or 0
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        hops = -1
+    if hops < 0:
+        raise ValueError(
+            f"TRUSTED_PROXY_HOPS is {value!r}: set the number of proxies in front, 0 or more"
+        )
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _as_list(value) -> list[str]:

@@ -630,23 +630,61 @@ def _when(moment) -> str:
 
 
 @click.command("serve")
-@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to bind (default 5000).")
+@click.option("--host", default=None, help="Address to bind (HOST; default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to bind (PORT; default 5000).")
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="gunicorn worker processes (default 2).",
+    help="gunicorn worker processes (WORKERS; default one per core, at least 2).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Threads per worker (THREADS; default 4; 1 for gunicorn's sync workers).",
 )
 @with_appcontext
-def serve_command(host, port, workers):
-    """Serve the app with gunicorn, a production WSGI server."""
+def serve_command(host, port, workers, threads):
+    """Serve the app with gunicorn, a production WSGI server (never in debug mode)."""
+    from flask.cli import ScriptInfo
+
+    from .maintenance import code_head
     from .observability import prepare_metrics_dir
-    from .server import serve
+    from .server import ServeError, check_database, check_port, plan, serve, serve_log
 
     config = current_app.config
+    log = serve_log()  # JSON lines, as gunicorn's and the app's are
+    try:
+        how = plan(config, host, port, workers, threads)
+        note = check_database(config["SQLALCHEMY_DATABASE_URI"], code_head())
+        if note:
+            log.warning(note)
+        check_port(how.host, how.port)  # one clear line now, not gunicorn's five retries
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+    hops = config.get("TRUSTED_PROXY_HOPS") or 0
+    log.info(
+        f"Serving on {how.bind}: {how.workers} worker(s) of {how.threads} thread(s), "
+        f"trusting {hops} proxy hop(s)"
+    )
     prepare_metrics_dir(current_app.instance_path)  # /metrics sums every worker's counts
-    serve(host or config["HOST"], port or config["PORT"], workers or config["WORKERS"])
+    # Each worker makes its own app the way this command made its own (--app, or
+    # create_app()), never in debug mode: see server.without_debug.
+    info = click.get_current_context().find_object(ScriptInfo)
+    serve(_fresh_app_loader(info), how, current_app.instance_path)
+
+
+def _fresh_app_loader(info):
+    from flask.cli import ScriptInfo
+
+    if info is None:
+        return None
+
+    def load():
+        return ScriptInfo(info.app_import_path, info.create_app, set_debug_flag=False).load_app()
+
+    return load
 
 
 COMMANDS = [

@@ -1,17 +1,48 @@
-"""Run the app under gunicorn from the `serve` command."""
+"""Run the app under gunicorn from the `serve` command: its settings and the checks before it.
+
+`serve` never runs the app in debug mode, whatever FLASK_DEBUG, `--debug` or DEBUG say:
+debug mode is for `flask run` on a laptop (docs/operations.md, "Serving").
+"""
 
 from __future__ import annotations
 
+import errno
 import gc
+import logging
+import logging.config
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from . import observability
 
+# Threads per worker when THREADS is not set: a request waits for PostgreSQL's round
+# trips, SQLite's write lock or a slow client much of its time, and a thread is far
+# cheaper than a process (docs/operations.md, "Workers and threads").
+DEFAULT_THREADS = 4
+MAX_WORKERS = 64
+MAX_THREADS = 64
+# Seconds to wait for a PostgreSQL host that does not answer at all, before serving.
+CONNECT_TIMEOUT = 10
+
+
+class ServeError(Exception):
+    """The app cannot be served: one line saying why and what to do."""
+
 
 class _Server(BaseApplication):
-    def __init__(self, options: dict) -> None:
+    def __init__(self, options: dict, load_app: Callable[[], Flask] | None = None) -> None:
         self.options = options
+        self.load_app = load_app
         super().__init__()
 
     def load_config(self) -> None:
@@ -19,9 +50,18 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from . import create_app
+        if self.load_app is None:
+            from . import create_app
 
-        return create_app()
+            return without_debug(create_app())
+        return without_debug(self.load_app())
+
+
+def without_debug(app: Flask) -> Flask:
+    """Turn debug mode off for good: a served app never pretty-prints, reloads templates
+    or lets an error through to gunicorn, whatever FLASK_DEBUG or DEBUG said."""
+    app.debug = False  # also turns Jinja's auto-reload off (unless TEMPLATES_AUTO_RELOAD)
+    return app
 
 
 def freeze_startup_objects(worker=None) -> None:
@@ -38,17 +78,163 @@ def freeze_startup_objects(worker=None) -> None:
     The sender is a daemon thread sending due webhook deliveries every few seconds
     (`webhooks.start_sender`; WEBHOOK_WORKER=False turns it off), so `make run` delivers
     without another process. Every worker has one: their claims never overlap.
+
+    It also turns debug mode off when gunicorn is run directly on `create_app()`.
     """
     gc.freeze()
     if worker is not None:
         from .webhooks import start_sender
 
-        start_sender(getattr(worker, "wsgi", None))
+        app = getattr(worker, "wsgi", None)
+        if isinstance(app, Flask):
+            without_debug(app)
+        start_sender(app)
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve create_app() on host:port with `workers` gunicorn processes (blocks)."""
-    _Server(gunicorn_options(host, port, workers)).run()
+@dataclass(frozen=True)
+class Plan:
+    """Where and how `serve` runs gunicorn."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+
+    @property
+    def bind(self) -> str:
+        """Return gunicorn's bind address (an IPv6 address in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def default_workers() -> int:
+    """Return one worker per core, at least 2 (one can be busy or replaced while another serves)."""
+    return max(2, os.cpu_count() or 1)
+
+
+def plan(config, host=None, port=None, workers=None, threads=None) -> Plan:
+    """Return the plan from the command's options, else the config, else the defaults."""
+    workers = workers or _count(config, "WORKERS", MAX_WORKERS) or default_workers()
+    threads = threads or _count(config, "THREADS", MAX_THREADS) or DEFAULT_THREADS
+    return Plan(host or config["HOST"], int(port or config["PORT"]), workers, threads)
+
+
+def _count(config, name: str, most: int) -> int | None:
+    value = config.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= most:
+        raise ServeError(f"{name} is {value!r}: set a whole number from 1 to {most}, or unset it")
+    return number
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise ServeError unless gunicorn will be able to listen on host:port."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError):
+        raise ServeError(f"cannot listen on {where}: no such address on this machine") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = (
+                    "the port is in use (another `interviewkit serve`?): stop that "
+                    "program or choose another port with --port"
+                )
+            elif exc.errno == errno.EACCES:
+                reason = "permission denied (ports below 1024 need privileges): use --port"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                reason = "this machine has no such address: check --host"
+            else:
+                reason = exc.strerror or str(exc)
+            raise ServeError(f"cannot listen on {where}: {reason}") from None
+
+
+def check_database(database_uri: str, head: str) -> str | None:
+    """Raise ServeError unless the app database answers at this code's schema version.
+
+    A database at a newer version than this code knows is served, with the note
+    returned: an older node keeps serving while a newer release migrates
+    (docs/operations.md, "Upgrading while others serve").
+    """
+    url = make_url(database_uri)
+    shown = url.render_as_string(hide_password=True)
+    backend = url.get_backend_name()
+    local = backend == "sqlite" and url.database and url.database != ":memory:"
+    if local and not Path(url.database).exists():
+        raise ServeError(f"no app database at {url.database}: run `interviewkit init` first")
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT} if backend == "postgresql" else {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            try:
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except SQLAlchemyError:
+                version = None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ServeError(f"cannot reach the app database at {shown}: {reason}") from None
+    finally:
+        engine.dispose()
+    if version is None:
+        raise ServeError(f"the app database at {shown} has no tables: run `interviewkit init`")
+    if version == head:
+        return None
+    if _is_known(version):
+        raise ServeError(
+            f"the app database is at schema version {version}, older than this "
+            f"interviewkit's {head}: run `interviewkit db upgrade` (on one node), then serve"
+        )
+    return (
+        f"The app database is at schema version {version}, newer than this "
+        f"interviewkit's {head} (a newer release migrated it): serving anyway"
+    )
+
+
+def _is_known(version: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    from .maintenance import MIGRATIONS
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(version) is not None
+    except CommandError:
+        return False
+
+
+def serve_log() -> logging.Logger:
+    """Return the logger of `serve` itself, writing JSON lines like gunicorn's."""
+    logging.config.dictConfig(observability.LOGGING)
+    return logging.getLogger("interviewkit.serve")
+
+
+def serve(load_app: Callable[[], Flask] | None, plan: Plan, instance_path: str) -> None:
+    """Serve the app made by `load_app` (in each worker) as `plan` says (blocks)."""
+    options = gunicorn_options(plan.host, plan.port, plan.workers, plan.threads)
+    _Server({**options, **control_socket(instance_path)}, load_app).run()
+
+
+def control_socket(instance_path: str) -> dict:
+    """Return the settings that put gunicorn's control socket in the instance folder.
+
+    gunicorn's default ($HOME/.gunicorn/gunicorn.ctl) is one path for every gunicorn of
+    the user, so a second `serve` on the machine took it over (and removed it when it
+    stopped). A path too long for a Unix socket turns the socket off instead.
+    """
+    path = os.path.join(os.path.abspath(instance_path), "gunicorn.ctl")
+    if len(os.fsencode(path)) >= 100:  # sun_path holds 108 bytes on Linux, 104 on macOS
+        return {"control_socket_disable": True}
+    return {"control_socket": path}
 
 
 # Settings shared by `interviewkit serve` and `gunicorn -c python:interviewkit.gunicorn_conf`.
@@ -66,6 +252,12 @@ SETTINGS = {
 }
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict:
-    """Return the gunicorn settings `serve` uses."""
-    return {"bind": f"{host}:{port}", "workers": workers, **SETTINGS}
+def gunicorn_options(host: str, port: int, workers: int, threads: int = 1) -> dict:
+    """Return the gunicorn settings `serve` uses: sync workers, or gthread with threads."""
+    bind = Plan(host, port, workers, threads).bind
+    options = {"bind": bind, "workers": workers, **SETTINGS}
+    if threads > 1:
+        options.update(worker_class="gthread", threads=threads)
+    else:
+        options.update(worker_class="sync", threads=1)
+    return options

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -90,8 +91,32 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        with foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_off(connection):
+    """SQLite: run the migrations with foreign keys off, then check them all.
+
+    To alter a table SQLite's batch mode copies it and drops the old one. With foreign
+    keys on, dropping `users` deleted every row that cascades from it (sign-ins,
+    reminders) and emptied every reference set to NULL (the interviewer of every session
+    and scorecard): upgrading a 0.3.0 database lost them (tests/test_serve.py).
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, or it is ignored
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"the migrated database breaks foreign keys: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():
