@@ -14,8 +14,9 @@ How it runs:
    (`interviewkit:create_app({...})`) rather than through INTERVIEWKIT_* variables: only
    that way is the instance folder the temporary one, so the checkout's instance/config.py
    and secret key take no part.
-3. Each simulated interviewer (one thread, its own cookies and connection) signs in through
-   the login form, fetches a CSRF token from /kit/token, then every `--interval` seconds
+3. Each simulated interviewer (its own cookies) signs in through the login form and
+   fetches a CSRF token from /kit/token; then, one task of the client's event loop, every
+   `--interval` seconds
    (first one at a random offset) appends a sentence to its general notes and saves the
    whole text with the version its last save returned as `base`, like the kit page does.
    Latency runs from sending the request to having read the whole response, connecting
@@ -42,6 +43,7 @@ Usage (2.5 to 4 minutes with the defaults; the server and temp folder are always
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import io
@@ -254,80 +256,127 @@ def next_sentence(user: Interviewer) -> str:
     return f"Q{user.sentences}: {opener} {words}.\n"
 
 
-def save(user: Interviewer, stats: PhaseStats, late_ms: float) -> None:
-    """Type one more sentence and autosave the whole note; record latency and outcome."""
+def save_request(user: Interviewer) -> tuple[str, bytes, dict]:
+    """Type one more sentence; return the autosave request for the whole note (path, body,
+    headers), as the kit page sends it."""
     client = user.client
     assert client is not None
     user.text += next_sentence(user)
-    text = user.text
-    item = {"key": "general", "value": text, "base": user.base, "save_id": uuid.uuid4().hex}
-    body = json.dumps({"items": [item]}).encode()
+    item = {"key": "general", "value": user.text, "base": user.base, "save_id": uuid.uuid4().hex}
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json",
         "X-CSRFToken": client.csrf,
     }
-    user.last_sent = text
-    try:
-        status, data, elapsed = client.request(
-            "POST", f"/kit/{user.session_id}/save", body, headers
-        )
-    except (OSError, http.client.HTTPException) as exc:
-        stats.record(None, late_ms, f"no answer: {type(exc).__name__}: {exc}")
-        return
-    latency_ms = elapsed * 1000
+    user.last_sent = user.text
+    return f"/kit/{user.session_id}/save", json.dumps({"items": [item]}).encode(), headers
+
+
+def save_answered(
+    user: Interviewer, stats: PhaseStats, late_ms: float, status: int, data: bytes, ms: float
+) -> bool:
+    """Record a save's answer as the page would take it; return True if the CSRF token
+    must be fetched again."""
+    text = user.last_sent
     if status != 200:
-        message = error_message(status, data)
-        if status == 400 and '"csrf"' in data.decode("utf-8", "replace"):
-            with contextlib.suppress(BenchError, OSError, http.client.HTTPException):
-                refresh_token(client)
-        stats.record(latency_ms, late_ms, message)
-        return
+        stats.record(ms, late_ms, error_message(status, data))
+        return status == 400 and '"csrf"' in data.decode("utf-8", "replace")
     try:
         payload = json.loads(data)
         result = payload["results"][0]
-        client.csrf = payload.get("csrf_token") or client.csrf
+        user.client.csrf = payload.get("csrf_token") or user.client.csrf
         user.base = int(result["version"])
     except (ValueError, KeyError, IndexError, TypeError):
-        stats.record(latency_ms, late_ms, f"HTTP 200 with an unexpected body: {snippet(data)}")
-        return
+        stats.record(ms, late_ms, f"HTTP 200 with an unexpected body: {snippet(data)}")
+        return False
     if result.get("status") != "saved":
         # like the page: carry on typing on top of what the server has (a merge, if any)
         if isinstance(result.get("value"), str):
             user.text = user.last_saved = result["value"]
-        stats.record(latency_ms, late_ms, f"result status {result.get('status')!r}")
+        stats.record(ms, late_ms, f"result status {result.get('status')!r}")
     elif result.get("value") != text:
         user.text = user.last_saved = str(result.get("value"))
-        stats.record(latency_ms, late_ms, "result 'saved' but the value differs from the text")
+        stats.record(ms, late_ms, "result 'saved' but the value differs from the text")
     else:
         user.last_saved = text
-        stats.record(latency_ms, late_ms, None)
+        stats.record(ms, late_ms, None)
+    return False
 
 
-def type_and_save(
+async def save(user: Interviewer, stats: PhaseStats, late_ms: float, port: int) -> None:
+    """Type one more sentence and autosave the whole note; record latency and outcome.
+
+    Sent from the event loop on a new connection (gunicorn's sync workers close it after
+    each answer anyway): connect and send follow each other at once. With one client
+    thread per interviewer, a thread that had connected often waited for the GIL before
+    sending, and a sync worker waited with it, idle: above about 150 saves/s the benchmark
+    measured its own client (bench/README.md, "Autosave").
+    """
+    client = user.client
+    path, body, headers = save_request(user)
+    if client.cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: close\r\n{head}\r\n"
+    ).encode() + body
+    began = time.perf_counter()
+    try:
+        status, set_cookies, data = await asyncio.wait_for(
+            _exchange(port, request), REQUEST_TIMEOUT
+        )
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        stats.record(None, late_ms, f"no answer: {type(exc).__name__}: {exc}")
+        return
+    ms = (time.perf_counter() - began) * 1000
+    client._keep_cookies(set_cookies)
+    if save_answered(user, stats, late_ms, status, data, ms):
+        with contextlib.suppress(BenchError, OSError, http.client.HTTPException):
+            await asyncio.to_thread(refresh_token, client)
+
+
+async def _exchange(port: int, request: bytes) -> tuple[int, list[str], bytes]:
+    """Send one HTTP/1.1 request on a new connection; return (status, Set-Cookie, body)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        status = int((await reader.readline()).split()[1])
+        length, cookies = None, []
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "set-cookie":
+                cookies.append(value.strip())
+        data = await (reader.readexactly(length) if length is not None else reader.read())
+        return status, cookies, data
+    finally:
+        writer.close()
+
+
+async def type_and_save(
     user: Interviewer,
     stats: PhaseStats,
     start: float,
     end: float,
     interval: float,
     stop: threading.Event,
+    port: int,
 ) -> None:
     """Save every `interval` seconds from a random offset until `end`; no save overlaps."""
     slot = start + user.rng.uniform(0, interval)
     while not stop.is_set() and slot < end:
         wait = slot - time.perf_counter()
-        if wait > 0 and stop.wait(wait):
-            break
+        if wait > 0:
+            await asyncio.sleep(wait)
         began = time.perf_counter()
         try:
-            save(user, stats, (began - slot) * 1000)
-        except Exception as exc:  # noqa: BLE001 - a client bug must show up, not kill the thread
+            await save(user, stats, (began - slot) * 1000, port)
+        except Exception as exc:  # noqa: BLE001 - a client bug must show up, not stop the rest
             stats.record(None, 0.0, f"client exception: {type(exc).__name__}: {exc}")
         # a save still running when the next was due delays it (as in the page), no burst
         slot = max(slot + interval, time.perf_counter())
-
-
-# -- measurements ----------------------------------------------------------------------------
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -764,26 +813,24 @@ class Bench:
         stats = PhaseStats()
         start = time.perf_counter() + 1.0  # time to start the threads
         end = start + seconds
-        threads = [
-            threading.Thread(
-                target=type_and_save,
-                args=(user, stats, start, end, interval, self.stop),
-                daemon=True,
-            )
-            for user in users
-        ]
         log_start = self.access_log.stat().st_size if self.access_log.exists() else 0
-        for thread in threads:
-            thread.start()
-        time.sleep(max(0.0, start - time.perf_counter()))
-        before = CpuSample.take(self.server_pid)
-        deadline = end + REQUEST_TIMEOUT + 10
-        for thread in threads:
-            while thread.is_alive() and time.perf_counter() < deadline:
-                thread.join(0.5)
+
+        samples: dict = {}
+
+        async def everyone() -> None:
+            tasks = [
+                asyncio.create_task(
+                    type_and_save(user, stats, start, end, interval, self.stop, self.port)
+                )
+                for user in users
+            ]
+            await asyncio.sleep(max(0.0, start - time.perf_counter()))
+            samples["before"] = CpuSample.take(self.server_pid)
+            await asyncio.gather(*tasks)
+
+        asyncio.run(everyone())
+        before = samples["before"]
         after = CpuSample.take(self.server_pid)
-        if any(thread.is_alive() for thread in threads):
-            stats.record(None, 0.0, "client: a save was still unanswered after the phase")
         client_cpu, server_cpu, machine_cpu = after.since(before)
         lost, stale, examples = verify_notes(self.tmp / "app.db", users)
         lat = stats.latencies
