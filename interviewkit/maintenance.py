@@ -99,16 +99,27 @@ def _safe_url(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
+def _private_file(path: Path) -> Path:
+    """Create `path` empty and readable by its owner only, before anything is written to it.
+
+    A backup holds every scorecard and note: pg_dump and sqlite3 would create it with the
+    umask's mode (often 0644) and write into it before any chmod could follow.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(path, 0o600)  # whatever the umask took away
+    return path
+
+
 def backup(database_uri: str, folder: Path) -> Path:
     """Write a consistent copy of the app database into `folder` and return its path."""
     url = make_url(database_uri)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # 0700 when it makes it
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if url.get_backend_name() == "sqlite":
         source = url.database
         if not source or not os.path.exists(source):
             raise BackupError(f"no SQLite database at {source}: run `interviewkit init` first")
-        target = folder / f"interviewkit-{stamp}.db"
+        target = _private_file(folder / f"interviewkit-{stamp}.db")
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         dst = sqlite3.connect(target)
         try:
@@ -122,7 +133,7 @@ def backup(database_uri: str, folder: Path) -> Path:
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:
             raise BackupError("pg_dump is not installed: install the PostgreSQL client tools")
-        target = folder / f"interviewkit-{stamp}.pgdump"
+        target = _private_file(folder / f"interviewkit-{stamp}.pgdump")
         env = {**os.environ, "PGPASSWORD": url.password or ""}
         args = [
             pg_dump,

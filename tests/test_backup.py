@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import uuid
@@ -75,6 +76,8 @@ def test_backup_under_autosaves_restores_whole(tmp_path):
     assert saver.started_saving.wait(20)
     before = saver.committed
     path = backup(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "backups")
+    # owner only, from the moment the file exists (not a chmod after the copy)
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
     saver.stop.set()
     saver.join(20)
     assert saver.committed > before  # the saves went on while the backup ran
@@ -195,6 +198,7 @@ def test_postgresql_backup_and_restore(tmp_path, pg_database):
     _card(app)
     path = _backup(app, tmp_path)
     assert path.endswith(".pgdump")
+    assert os.stat(path).st_mode & 0o777 == 0o600  # was 0644: pg_dump used the umask
     with app.app_context():
         db.session.add(Candidate(name="After", email="a@example.com", role_title="BE", level="mid"))
         db.session.commit()
