@@ -625,7 +625,9 @@ class Sender:
 
 def start_sender(app) -> Sender | None:
     """Start a sender thread for a web worker's app, unless WEBHOOK_WORKER turns it off."""
-    if not isinstance(app, Flask) or not app.config.get("WEBHOOK_WORKER", not app.testing):
+    if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions:
+        return None  # not this app (bench/web.py serves a bare Flask app with these settings)
+    if not app.config.get("WEBHOOK_WORKER", not app.testing):
         return None
     sender = Sender(app)
     sender.thread.start()

@@ -29,6 +29,7 @@ from conftest import (
     seed_two_interviewer_loop,
     submit_scorecard,
 )
+from flask import Flask
 from werkzeug.datastructures import Headers
 
 from interviewkit import create_app, webhooks
@@ -522,6 +523,11 @@ def test_the_sender_thread_is_off_under_testing_and_when_turned_off(tmp_path):
     off = make_app(tmp_path, url, TESTING=False, WEBHOOK_WORKER=False)
     assert webhooks.start_sender(off) is None
     assert webhooks.start_sender(object()) is None  # not a Flask app: another WSGI wrapper
+    # another Flask app served with the same gunicorn settings (bench/web.py's hello-world):
+    # no sender failing every few seconds for want of the app database
+    other = Flask("hello")
+    other.testing = False
+    assert webhooks.start_sender(other) is None
 
 
 def test_each_gunicorn_worker_starts_a_sender_for_its_app(monkeypatch):
