@@ -172,7 +172,9 @@ def check_database(database_uri: str, head: str) -> str | None:
     local = backend == "sqlite" and url.database and url.database != ":memory:"
     if local and not Path(url.database).exists():
         raise ServeError(f"no app database at {url.database}: run `interviewkit init` first")
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT} if backend == "postgresql" else {}
+    connect_args = {}
+    if backend == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
     try:
         with engine.connect() as conn:
