@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         HOST="127.0.0.1",
         PORT=5000,
         # `serve`: unset, one worker process per core (at least 2); threads in each
-        # (server.py; docs/operations.md, "Workers and threads" says why).
+        # (server.py; docs/operations.md, "Serving: workers, threads, never debug").
         WORKERS=None,
         THREADS=4,
         # Proxies in front whose X-Forwarded-For/-Proto/-Host are believed; 0: none are.

@@ -1,7 +1,8 @@
 """Run the app under gunicorn from the `serve` command: its settings and the checks before it.
 
 `serve` never runs the app in debug mode, whatever FLASK_DEBUG, `--debug` or DEBUG say:
-debug mode is for `flask run` on a laptop (docs/operations.md, "Serving").
+debug mode is for `flask run` on a laptop (docs/operations.md, "Serving: workers,
+threads, never debug").
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import observability
 
 # Threads per worker when THREADS is not set: a request waits for PostgreSQL's round
 # trips, SQLite's write lock or a slow client much of its time, and a thread is far
-# cheaper than a process (docs/operations.md, "Workers and threads").
+# cheaper than a process (docs/operations.md, "Serving: workers, threads, never debug").
 DEFAULT_THREADS = 4
 MAX_WORKERS = 64
 MAX_THREADS = 64
