@@ -236,7 +236,7 @@ class StateCache:
         now = utcnow()
         db.session.execute(delete(OidcState).where(OidcState.expires_at < now))
         lifetime = timedelta(minutes=STATE_MINUTES)
-        db.session.add(OidcState(key=key[:200], value=value, expires_at=now + lifetime))
+        db.session.add(OidcState(key=key, value=value, expires_at=now + lifetime))
 
     def delete(self, key: str) -> None:
         """Forget a started sign-in."""
