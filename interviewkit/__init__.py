@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # their account page (scheduling.py).
         DEFAULT_TIMEZONE="UTC",
         RATELIMIT_STORAGE_URI="memory://",
+        # Set, not left to Flask-Limiter: its one Limiter object takes a missing setting
+        # from the last app it was set up for, so an app that turned limits off (a test)
+        # turned them off for every app made after it in the same process.
+        RATELIMIT_ENABLED=True,
         # Two apps sharing one Redis must not share counters: `init` writes a unique one.
         RATELIMIT_KEY_PREFIX="interviewkit",
         RATELIMIT_HEADERS_ENABLED=True,

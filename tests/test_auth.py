@@ -277,6 +277,10 @@ def test_sign_in_works_with_rate_limits_turned_off(tmp_path):
     client = _client(app)
     assert _fail(client, "ivan@example.com", times=5) == {401}  # not counted, not 429
     assert AuthActions(client).login("ivan@example.com").status_code == 302
+    # and the next app made in this process limits again (Flask-Limiter's single Limiter
+    # used to carry the switch over to it)
+    limited = _limited_app(tmp_path / "next", f"sqlite:///{tmp_path / 'next.db'}")
+    assert _fail(_client(limited), "ivan@example.com", times=4) == {401, 429}
 
 
 def test_one_address_trying_many_accounts_is_limited(tmp_path, database_url):
