@@ -248,6 +248,9 @@ SETTINGS = {
     # maximum, the app's own check (inputs.MAX_URL) answers first, with its page.
     "limit_request_line": 8190,
     "post_worker_init": freeze_startup_objects,
+    # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default (forwarded_allow_ips):
+    # only TRUSTED_PROXY_HOPS (ProxyFix in the app) decides what a forwarded header means.
+    "secure_scheme_headers": {},
     # JSON log lines, the app's request line instead of gunicorn's access log, and a dead
     # worker's live gauges dropped from /metrics (docs/operations.md, "Logs", "Metrics")
     "logconfig_dict": observability.LOGGING,

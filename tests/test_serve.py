@@ -27,6 +27,7 @@ from conftest import (
     make_app,
     redis_url,
     seed_two_interviewer_loop,
+    served_app,
 )
 
 from interviewkit import create_app
@@ -167,6 +168,26 @@ def test_the_forwarded_host_and_scheme_build_links_only_behind_a_trusted_proxy(
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "interviews.example.com"}
     page = client.get("/api/v1/docs", headers=forwarded).get_data(as_text=True)
     assert f"{root}api/v1/me" in page
+
+
+@pytest.mark.parametrize(("hops", "secure"), [(0, False), (1, True)])
+def test_gunicorn_itself_does_not_believe_a_forwarded_scheme(tmp_path, hops, secure):
+    """gunicorn trusts X-Forwarded-Proto from 127.0.0.1 by default (forwarded_allow_ips):
+    under serve only TRUSTED_PROXY_HOPS decides, so a local client cannot claim HTTPS."""
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "TRUSTED_PROXY_HOPS": hops,
+    }
+    with served_app(config) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/login", headers={"X-Forwarded-Proto": "https"})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+    assert response.status == 200
+    assert (response.getheader("Strict-Transport-Security") is not None) is secure
 
 
 @pytest.mark.parametrize("value", [-1, "one"])
