@@ -69,6 +69,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from interviewkit.server import DEFAULT_THREADS  # serve's threads per worker
+
 PROJECT = Path(__file__).resolve().parent.parent
 P99_TARGET_MS = 100.0
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - throwaway accounts in a temp database
@@ -665,7 +667,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_command(port: int, workers: int, folder: Path, config: dict, timeout: int = 60):
+def gunicorn_command(
+    port: int, workers: int, folder: Path, config: dict, timeout: int = 60, threads: int = 1
+):
     """Return the command that serves create_app(config) as `interviewkit serve` would.
 
     The settings are serve's (timeouts, request-line limit, the workers' gc.freeze) from
@@ -690,14 +694,18 @@ def gunicorn_command(port: int, workers: int, folder: Path, config: dict, timeou
         ACCESS_FORMAT,
         "--error-logfile",
         str(folder / "server.log"),
+        # serve's worker class: gthread with its threads, sync with one
+        *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]),
         f"interviewkit:create_app({config!r})",
     ]
 
 
-def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, int, list[str]]:
+def start_server(
+    tmp: Path, workers: int, threads: int = 1
+) -> tuple[subprocess.Popen, int, list[str]]:
     """Start gunicorn on the app factory; return (process, port, command) once it answers."""
     port = free_port()
-    command = gunicorn_command(port, workers, tmp, server_config(tmp))
+    command = gunicorn_command(port, workers, tmp, server_config(tmp), threads=threads)
     process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL)
     wait_until_up(process, port, lambda: server_log(tmp))
     return process, port, command
@@ -917,7 +925,7 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     """Set up, serve, load and report; return the exit status (0 if the main phase met all)."""
     began = time.perf_counter()
     setup = state["setup"] = Setup(tmp)
-    process, port, command = start_server(tmp, args.workers)
+    process, port, command = start_server(tmp, args.workers, args.threads)
     state["server"] = process
     shown = " ".join(["gunicorn", *command[3:-1], '"interviewkit:create_app({...})"'])
     print(f"server: {shown}")
@@ -1146,6 +1154,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--interval", type=float, default=2.0, help="seconds between saves (default 2)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1: sync workers, a new connection per request, as "
+        f"behind the shipped nginx site; `serve` alone runs {DEFAULT_THREADS}: gthread)",
+    )
     parser.add_argument("--no-ramp", action="store_true", help="skip the ramp phase")
     parser.add_argument(
         "--synchronous",
@@ -1166,8 +1181,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of plain sqlite3 commits measured as the floor (default 5; 0: none)",
     )
     args = parser.parse_args(argv)
-    if args.users < 1 or args.workers < 1 or args.ramp_cap < 1:
-        parser.error("--users, --workers and --ramp-cap must be at least 1")
+    if min(args.users, args.workers, args.threads, args.ramp_cap) < 1:
+        parser.error("--users, --workers, --threads and --ramp-cap must be at least 1")
     if args.seconds <= 0 or args.interval <= 0 or args.ramp_seconds <= 0:
         parser.error("--seconds, --interval and --ramp-seconds must be positive")
     return args

@@ -103,6 +103,7 @@ from analytics import (  # noqa: E402 - the sibling benchmarks' bank, fill and s
 )
 from analytics import PAGES as ANALYTICS_PAGES  # noqa: E402
 from autosave import (  # noqa: E402
+    DEFAULT_THREADS,
     HASH_METHOD,
     PROJECT,
     BenchError,
@@ -585,12 +586,16 @@ def start(command: list[str], folder: Path, port: int, state: dict) -> subproces
     return process
 
 
-def start_hello(tmp: Path, workers: int, state: dict) -> int:
+def _workers_kind(threads: int) -> str:
+    return f"gthread workers of {threads} threads" if threads > 1 else "sync workers"
+
+
+def start_hello(tmp: Path, workers: int, threads: int, state: dict) -> int:
     """Serve bench/web_hello.py with the app's gunicorn command and settings; return the port."""
     folder = tmp / "hello"
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = gunicorn_command(port, workers, folder, {})
+    command = gunicorn_command(port, workers, folder, {}, threads=threads)
     if not command[-1].startswith("interviewkit:create_app("):
         raise BenchError(f"unexpected gunicorn command: {command}")
     command[-1:] = ["--pythonpath", str(BENCH), "web_hello:app"]
@@ -686,7 +691,9 @@ def measure_database(
     world.rows = target.rows
     world.live_session, world.live_name = add_live_loop(target, world)
     port = free_port()
-    command = gunicorn_command(port, args.workers, target.folder, target.config(world.bank))
+    command = gunicorn_command(
+        port, args.workers, target.folder, target.config(world.bank), threads=args.threads
+    )
     server = start(command, target.folder, port, state)
     try:
         clients = {"lead": sign_in(port), "interviewer": sign_in(port, INTERVIEWER_EMAIL)}
@@ -695,7 +702,8 @@ def measure_database(
             for role, client in clients.items()
         }
         print(
-            f"  servers: gunicorn, {args.workers} sync workers each (as `interviewkit serve`); "
+            f"  servers: gunicorn, {args.workers} {_workers_kind(args.threads)} each "
+            "(as `interviewkit serve`); "
             f"signed in as {LEAD_EMAIL} (lead) and {INTERVIEWER_EMAIL} (interviewer); the "
             f"hello-world runs {args.hello_seconds:g} s before the first page and after each",
             flush=True,
@@ -785,7 +793,7 @@ def run(args: argparse.Namespace, tmp: Path, state: dict) -> int:
     """Build the banks, start the hello-world, then fill, serve and drive each database."""
     began = time.perf_counter()
     world = build_banks(tmp, args.questions, args.seed)
-    hello_port = start_hello(tmp, args.workers, state)
+    hello_port = start_hello(tmp, args.workers, args.threads, state)
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     tables = [measure_database(kind, world, args, tmp, hello_port, state) for kind in kinds]
     print(
@@ -864,6 +872,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", type=int, default=2, help="gunicorn workers of each server (default 2)"
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1: sync workers, a new connection per request, as "
+        f"behind the shipped nginx site; `serve` alone runs {DEFAULT_THREADS}: gthread)",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         help="work in this folder and keep it (banks, SQLite file, logs, wrk's output); "
@@ -871,8 +886,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     args = parser.parse_args(argv)
-    if args.candidates < 10 or args.workers < 1 or min(args.seconds, args.hello_seconds) < 1:
-        parser.error("--candidates must be at least 10, --workers 1, --(hello-)seconds 1")
+    if args.candidates < 10 or min(args.workers, args.threads) < 1:
+        parser.error("--candidates must be at least 10, --workers and --threads 1")
+    if min(args.seconds, args.hello_seconds) < 1:
+        parser.error("--seconds and --hello-seconds must be at least 1")
     if args.connections < WRK_THREADS:
         parser.error(f"--connections must be at least {WRK_THREADS} (wrk's threads)")
     if args.questions < 200:
