@@ -14,7 +14,7 @@ import sqlite3
 import time
 from contextvars import ContextVar
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -105,12 +105,46 @@ def _sqlite_connect(dbapi_connection, pragmas: list[str]) -> None:
 READ_ONLY: ContextVar[bool] = ContextVar("interviewkit_read_only", default=False)
 
 
+# Endpoints that read first and take the write lock only when they are ready to write, by
+# calling `begin_writes()`: the autosave, which many interviewers hit at once. Until then
+# their transaction is a plain BEGIN, so the sign-in lookup and the permission checks do
+# not hold the one write lock (bench/README.md, "Autosave").
+WRITES_LATER = {"kit.save"}
+
+
 def _sqlite_begin(conn, timeout_ms: int) -> None:
-    writing = not READ_ONLY.get() and (not has_request_context() or request.method in WRITE_METHODS)
+    writing = not READ_ONLY.get() and (not has_request_context() or _request_writes())
     if writing:
         _begin_immediate(conn.connection.dbapi_connection, timeout_ms)
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+def _request_writes() -> bool:
+    if request.method not in WRITE_METHODS:
+        return False
+    return request.endpoint not in WRITES_LATER or g.get("interviewkit_writing", False)
+
+
+def begin_writes() -> None:
+    """End a WRITES_LATER request's reads: what it runs next is in a write transaction.
+
+    The read transaction is committed without expiring what it loaded (nothing was
+    written in it: a write there would upgrade a read lock, which WAL refuses when another
+    writer committed meanwhile). Rows the writes depend on must be read again after this
+    call. On PostgreSQL nothing changes: rows are locked where they are written.
+    """
+    g.interviewkit_writing = True
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writes() after a change: the change would be made in a read")
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 # How often a writer that finds the write lock taken tries again. SQLite's own busy handler

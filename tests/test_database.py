@@ -7,7 +7,14 @@ import threading
 import time
 
 import pytest
-from conftest import drop_everything, empty_app, make_app
+from conftest import (
+    AuthActions,
+    app_with_bank,
+    drop_everything,
+    empty_app,
+    make_app,
+    seed_two_interviewer_loop,
+)
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -119,6 +126,54 @@ def test_a_lock_held_past_the_timeout_is_the_usual_busy_error(tmp_path, monkeypa
         with db.engine.connect() as conn:  # the same pooled connection, its timeout intact
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 50
     holder.close()
+
+
+def test_an_autosave_takes_the_write_lock_only_for_its_writes(tmp_path, monkeypatch, real_bank):
+    """Issue 11: the sign-in lookup and the permission check of a save ran inside BEGIN
+    IMMEDIATE, so every save held the one write lock for its whole request."""
+    from sqlalchemy import event
+
+    app = app_with_bank(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", real_bank)
+    ids = seed_two_interviewer_loop(app)
+    client = app.test_client()
+    AuthActions(client).login("ivan@example.com")
+    seen: list[str] = []
+    real = database._begin_immediate
+
+    def immediate(dbapi_connection, timeout_ms):
+        seen.append("BEGIN IMMEDIATE")
+        real(dbapi_connection, timeout_ms)
+
+    monkeypatch.setattr(database, "_begin_immediate", immediate)
+    with app.app_context():
+        engine = db.engine
+    record = lambda conn, cursor, statement, *rest: seen.append(statement.split()[0:4])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = {"key": "general", "value": "a note", "base": 0, "save_id": "late-lock-1"}
+        response = client.post(f"/kit/{ids['ivan_session']}/save", json={"items": [body]})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and response.json["results"][0]["status"] == "saved"
+    lock = seen.index("BEGIN IMMEDIATE")
+    reads = " ".join(" ".join(s) for s in seen[:lock])
+    assert "login_sessions" in reads and "loop_sessions" in reads  # read before the lock
+    assert "BEGIN IMMEDIATE" not in seen[lock + 1 :]  # one write transaction, nothing after
+    writes = [s for s in seen[lock + 1 :] if s[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes and all(s[0] != "SELECT" or "scorecards" in s for s in writes)
+    assert [s for s in seen[:lock] if s[0] in ("INSERT", "UPDATE", "DELETE")] == []
+
+
+def test_begin_writes_refuses_a_change_made_before_it(tmp_path):
+    from interviewkit.models import Candidate
+
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    with app.test_request_context("/kit/1/save", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        db.session.add(Candidate(name="N", email="n@example.com", role_title="BE", level="mid"))
+        with pytest.raises(RuntimeError, match="after a change"):
+            database.begin_writes()
+        db.session.rollback()
 
 
 def test_the_apps_bank_bind_is_read_only(tmp_path, real_bank):

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
+from ..database import begin_writes
 from ..extensions import bank, db
 from ..models import Candidate, LoopSession, Scorecard, audit
 from ..observability import count_autosave
@@ -73,6 +74,9 @@ def save(session_id: int):
     payload = json_body()
     if not isinstance(payload, dict):
         return jsonify(error="bad_request", message="Send a JSON object with items."), 400
+    # the sign-in and the session were read without the write lock; the card and the
+    # texts are read again inside it (database.WRITES_LATER)
+    begin_writes()
     for attempt in range(2):
         try:
             card = service.scorecard_for(session, current_user)
