@@ -1143,6 +1143,17 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """Add --threads, shared with bench/web.py."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1: sync workers, a new connection per request, as "
+        f"behind the shipped nginx site; `serve` alone runs {DEFAULT_THREADS}: gthread)",
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1154,13 +1165,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--interval", type=float, default=2.0, help="seconds between saves (default 2)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="threads per worker (default 1: sync workers, a new connection per request, as "
-        f"behind the shipped nginx site; `serve` alone runs {DEFAULT_THREADS}: gthread)",
-    )
+    add_threads_argument(parser)
     parser.add_argument("--no-ramp", action="store_true", help="skip the ramp phase")
     parser.add_argument(
         "--synchronous",

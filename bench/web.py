@@ -103,10 +103,10 @@ from analytics import (  # noqa: E402 - the sibling benchmarks' bank, fill and s
 )
 from analytics import PAGES as ANALYTICS_PAGES  # noqa: E402
 from autosave import (  # noqa: E402
-    DEFAULT_THREADS,
     HASH_METHOD,
     PROJECT,
     BenchError,
+    add_threads_argument,
     error_message,
     free_port,
     gunicorn_command,
@@ -871,13 +871,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn workers of each server (default 2)"
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="threads per worker (default 1: sync workers, a new connection per request, as "
-        f"behind the shipped nginx site; `serve` alone runs {DEFAULT_THREADS}: gthread)",
-    )
+    add_threads_argument(parser)
     parser.add_argument(
         "--keep",
         type=Path,
