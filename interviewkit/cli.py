@@ -235,7 +235,8 @@ def delete_candidate_command(candidate_id, reason, yes):
     db.session.commit()
     click.echo(
         f"Deleted the personal data of candidate {done.candidate_id}: {done.texts} note(s), "
-        f"{done.revisions} draft(s), {done.ratings} evidence text(s); scores kept; " + scrub_files()
+        f"{done.revisions} draft(s), {done.ratings} evidence text(s); scores kept; "
+        f"{done.cancelled} upcoming interview(s) cancelled; " + scrub_files()
     )
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
+from . import scheduling
 from .auditlog import safe_detail
 from .extensions import db
 from .models import (
@@ -63,6 +64,7 @@ class Purged:
     amendments: int
     decisions: int
     audit_entries: int
+    cancelled: int = 0  # upcoming interviews taken off the calendar, a cancellation sent
 
 
 @dataclass
@@ -139,6 +141,15 @@ def purge_candidate(candidate: Candidate, actor: User | None, reason: str) -> Pu
         loop.prep_note = ""
     for session in sessions:
         session.meeting_url = ""
+    # Interviews still to come are cancelled: their interviewers' calendars get the
+    # cancellation (same UID, with the placeholder name in place of the candidate's), and
+    # the interviews leave the queues and the feeds.
+    now = utcnow()
+    cancelled = sum(
+        scheduling.cancel_session(s, actor)
+        for s in sessions
+        if s.scheduled_at is not None and scheduling.ends_after(s, now)
+    )
     cards = db.session.scalars(
         select(Scorecard).where(Scorecard.session_id.in_([s.id for s in sessions]))
     ).all()
@@ -180,6 +191,7 @@ def purge_candidate(candidate: Candidate, actor: User | None, reason: str) -> Pu
         len(amendments),
         len(candidate.decisions),
         entries,
+        cancelled,
     )
 
 

@@ -483,9 +483,10 @@ def feed(user: User, now: datetime | None = None) -> bytes:
         )
         .order_by(LoopSession.scheduled_at)
     ).scalars()
-    events = [event_for(s, user) for s in sessions if _ends_after(s, since)]
+    events = [event_for(s, user) for s in sessions if ends_after(s, since)]
     return calendar(events)
 
 
-def _ends_after(session: LoopSession, moment: datetime) -> bool:
+def ends_after(session: LoopSession, moment: datetime) -> bool:
+    """Return True if a scheduled session is still to come or going on at `moment`."""
     return session.scheduled_at + timedelta(minutes=duration_of(session)) > moment

@@ -201,6 +201,40 @@ def test_cancelling_sends_a_cancel_with_the_same_uid(world):
         assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at is None
 
 
+def test_deleting_a_candidates_data_cancels_their_upcoming_interviews(world):
+    """A candidate deleted on request must leave the interviewers' calendars too: the
+    cancellation keeps the UID and names the placeholder, never the candidate."""
+    from interviewkit.models import Candidate
+    from interviewkit.retention import placeholder_name, purge_candidate
+
+    app, ids, received, lead = world
+    _schedule(lead, ids)  # 2030: still to come
+    with app.app_context(), app.test_request_context():
+        session = db.session.get(LoopSession, ids["iris_session"])
+        session.scheduled_at = utcnow() - timedelta(days=2)  # one already held: left alone
+        db.session.commit()
+        candidate = db.session.get(Candidate, ids["candidate"])
+        done = purge_candidate(candidate, None, "candidate_request")
+        db.session.commit()
+        assert done.cancelled == 1
+        assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at is None
+        assert db.session.get(LoopSession, ids["iris_session"]).scheduled_at is not None
+    assert len(received) == 2
+    cancel = received[1]
+    event = _event(cancel)
+    assert _ics(cancel)["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert (event["UID"], event["SEQUENCE"]) == (_event(received[0])["UID"], 1)
+    parts = [p.get_payload(decode=True) for p in cancel.walk() if not p.is_multipart()]
+    raw = str(cancel["Subject"]) + "".join(part.decode() for part in parts)
+    assert (
+        "Interview" in raw
+        and "Casey" not in raw
+        and "meet.example.com" not in raw
+        and PREP[:20] not in raw
+    )
+    assert placeholder_name(ids["candidate"]) in str(event["SUMMARY"])
+
+
 def test_reassigning_cancels_for_the_old_interviewer_and_invites_the_new(world):
     app, ids, received, lead = world
     _schedule(lead, ids)

@@ -323,12 +323,20 @@ def delete_candidate(candidate_id: int):
     form = DeleteCandidateForm()
     if form.validate_on_submit():
         try:
-            purge_candidate(candidate, current_user, form.reason.data)
+            done = purge_candidate(candidate, current_user, form.reason.data)
         except RetentionError as exc:
             abort(400, description=sentence(exc))
         db.session.commit()
         scrub_files()
-        flash(f"Deleted the personal data of candidate {candidate.id}; the scores stay.", "info")
+        cancelled = (
+            f" {done.cancelled} upcoming interview(s) cancelled, their interviewers told."
+            if done.cancelled
+            else ""
+        )
+        flash(
+            f"Deleted the personal data of candidate {candidate.id}; the scores stay.{cancelled}",
+            "info",
+        )
         return redirect(url_for("candidates.detail", candidate_id=candidate.id))
     status = 400 if form.errors else 200
     return render_template("admin/delete_candidate.html", form=form, candidate=candidate), status
