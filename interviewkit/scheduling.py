@@ -289,6 +289,18 @@ def interviewer_changed(session: LoopSession, old: User | None, new: User | None
         _queue_invite(session, new, cancel=False)
 
 
+def details_changed(session: LoopSession, now: datetime | None = None) -> bool:
+    """Send an upcoming session's interviewer the updated invite (the prep note changed);
+    False when the session is not scheduled, already over or has no interviewer."""
+    if session.scheduled_at is None or session.interviewer is None:
+        return False
+    if not ends_after(session, now or utcnow()):
+        return False
+    _next_sequence(session)
+    _queue_invite(session, session.interviewer, cancel=False)
+    return True
+
+
 def _next_sequence(session: LoopSession) -> None:
     """Give a session its stable UID on its first invite; raise SEQUENCE on every later one."""
     if session.invite_uid:

@@ -201,6 +201,22 @@ def test_cancelling_sends_a_cancel_with_the_same_uid(world):
         assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at is None
 
 
+def test_a_new_prep_note_updates_the_invites_of_upcoming_interviews(world):
+    app, ids, received, lead = world
+    _schedule(lead, ids)  # Ivan's, in 2030; Iris's is not scheduled
+    note = "New focus: the queue design answer was thin."
+    url = f"/loops/{ids['loop']}/prep-note"
+    assert lead.post(url, data={"prep_note": note}).status_code == 302
+    assert len(received) == 2  # one update, to Ivan only
+    update = _event(received[1])
+    assert _ics(received[1])["METHOD"] == "REQUEST"
+    assert (update["UID"], update["SEQUENCE"]) == (_event(received[0])["UID"], 1)
+    assert note in str(update["DESCRIPTION"]).replace("\n", " ")
+    assert received[1]["To"].endswith("ivan@example.com>") or "ivan@" in received[1]["To"]
+    lead.post(url, data={"prep_note": note})  # the same text: nothing changes, nothing sent
+    assert len(received) == 2
+
+
 def test_deleting_a_candidates_data_cancels_their_upcoming_interviews(world):
     """A candidate deleted on request must leave the interviewers' calendars too: the
     cancellation keeps the UID and names the placeholder, never the candidate."""

@@ -18,7 +18,7 @@ from ..candidates.forms import LoopForm, PrepNoteForm
 from ..extensions import bank, db
 from ..inputs import MAX_DB_ID
 from ..loops import service
-from ..models import Candidate, Loop, LoopQuestion, LoopSession, User, audit
+from ..models import Candidate, Loop, LoopQuestion, LoopSession, User
 from . import bp
 from .common import (
     LEADS,
@@ -184,11 +184,7 @@ def update_loop(loop_id: int):
             PrepNoteForm(formdata=MultiDict({"prep_note": data["prep_note"]}), meta={"csrf": False})
         )
         text = (form.prep_note.data or "").strip()
-        if text != loop.prep_note:
-            audit(
-                api_user(), "prep_note_changed", loop, before=loop.prep_note, after=text, via="api"
-            )
-            loop.prep_note = text
+        if service.set_prep_note(loop, text, api_user(), via="api"):
             db.session.commit()
     return _answer(loop)
 

@@ -359,13 +359,12 @@ def prep_note(loop_id: int):
             for message in errors:
                 flash(f"Prep note not saved: {message}", "error")
         return _back(loop)
-    text = (form.prep_note.data or "").strip()
-    if text != loop.prep_note:
-        audit(current_user, "prep_note_changed", loop, before=loop.prep_note, after=text)
-        loop.prep_note = text
+    if service.set_prep_note(loop, (form.prep_note.data or "").strip(), current_user):
         db.session.commit()
     flash(
-        "Prep note saved: every interviewer of this loop sees it at the top of their kit.", "info"
+        "Prep note saved: every interviewer of this loop sees it at the top of their kit "
+        "(scheduled interviewers get the updated invite).",
+        "info",
     )
     return _back(loop)
 

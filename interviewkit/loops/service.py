@@ -94,6 +94,18 @@ def asked_before(candidate: Candidate, except_loop: Loop | None = None) -> set[s
     return set(db.session.execute(query).scalars())
 
 
+def set_prep_note(loop: Loop, text: str, actor: User, **detail) -> bool:
+    """Change the loop's prep note; the interviewers of its upcoming scheduled sessions get
+    the updated invite (the note is in it). False if the text is the same (nothing sent)."""
+    if text == loop.prep_note:
+        return False
+    audit(actor, "prep_note_changed", loop, before=loop.prep_note, after=text, **detail)
+    loop.prep_note = text
+    for session in loop.sessions:
+        scheduling.details_changed(session)
+    return True
+
+
 def _place(
     session: LoopSession,
     question_id: str,
