@@ -6,7 +6,13 @@ loop and slow on a real one; these tests grow a loop and count the SQL statement
 
 from __future__ import annotations
 
-from conftest import AuthActions, app_with_bank, seed_two_interviewer_loop, submit_scorecard
+from conftest import (
+    PASSWORD,
+    AuthActions,
+    app_with_bank,
+    seed_two_interviewer_loop,
+    submit_scorecard,
+)
 from sqlalchemy import event
 
 
@@ -39,6 +45,7 @@ def test_loop_kit_queue_and_debrief_do_not_grow_with_the_loop(tmp_path, database
     from interviewkit.extensions import bank, db
     from interviewkit.loops import service
     from interviewkit.models import LoopSession, User
+    from interviewkit.users import create_user
 
     app = app_with_bank(tmp_path, database_url, real_bank)
     ids = seed_two_interviewer_loop(app)
@@ -82,6 +89,9 @@ def test_loop_kit_queue_and_debrief_do_not_grow_with_the_loop(tmp_path, database
         for n in range(2):
             added = service.add_session(loop, f"Extra {n}", 45, comps, actor)
             service.add(added, spare[n], actor)
+            # someone new runs it: the candidate page names each session's interviewer
+            other = create_user(f"extra{n}@example.com", f"Extra {n}", "interviewer", PASSWORD)
+            service.assign(added, other, actor)
         db.session.commit()
     assert count_all() == before
 

@@ -112,7 +112,18 @@ def _email(form: CandidateForm) -> str:
 @roles_required(*LEADS)
 def detail(candidate_id: int):
     """Show a candidate and their loops."""
-    candidate = db.get_or_404(Candidate, candidate_id, description="No candidate with that id.")
+    # the loops, their sessions and each session's interviewer in one query each, not one
+    # per session (tests/test_query_counts.py)
+    candidate = db.get_or_404(
+        Candidate,
+        candidate_id,
+        description="No candidate with that id.",
+        options=[
+            selectinload(Candidate.loops)
+            .selectinload(Loop.sessions)
+            .selectinload(LoopSession.interviewer)
+        ],
+    )
     return render_template("candidates/detail.html", candidate=candidate)
 
 
