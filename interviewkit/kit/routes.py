@@ -6,10 +6,11 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import begin_writes
 from ..extensions import bank, db
-from ..models import Candidate, LoopSession, Scorecard, audit
+from ..models import Candidate, Loop, LoopSession, Scorecard, audit
 from ..observability import count_autosave
 from ..security import json_body, login_required
 from ..vocabulary import RECOMMENDATION_LABELS, CardStatus
@@ -18,9 +19,11 @@ from . import bp, service
 DONE_SHOWN = 20  # submitted interviews listed on the queue before "show all"
 
 
-def _own_session(session_id: int) -> LoopSession:
+def _own_session(session_id: int, options=()) -> LoopSession:
     """Return a session assigned to the current user (404 if missing, 403 if not theirs)."""
-    session = db.get_or_404(LoopSession, session_id, description="No interview with that id.")
+    session = db.get_or_404(
+        LoopSession, session_id, description="No interview with that id.", options=options
+    )
     if session.interviewer_id != current_user.id:
         abort(403, description="This interview is assigned to someone else, not to you.")
     return session
@@ -47,7 +50,15 @@ def queue():
 @login_required
 def kit(session_id: int):
     """The live interview kit for one assigned session."""
-    session = _own_session(session_id)
+    # what the page shows, in as few statements as the relations allow: the loop and its
+    # candidate with the session, its questions in one more (tests/test_query_counts.py)
+    session = _own_session(
+        session_id,
+        options=[
+            joinedload(LoopSession.loop).joinedload(Loop.candidate),
+            selectinload(LoopSession.questions),
+        ],
+    )
     card = service.scorecard_for(session, current_user, create=False)
     state = service.kit_state(card)
     competencies = bank.competency_titles(missing_ok=True)
