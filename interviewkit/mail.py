@@ -4,25 +4,40 @@ Settings: MAIL_SERVER (host; unset means "no email"), MAIL_PORT (25), MAIL_USE_T
 (STARTTLS, default off), MAIL_USERNAME and MAIL_PASSWORD (optional), MAIL_FROM.
 
 Two ways to send: `send_mail` at once (a command, or a page that shows the outcome), and
-`send_after_commit`, which holds the message until the database transaction it belongs
-to commits and drops it if that transaction rolls back, so an email never announces a
-change that did not happen (calendar invites). A message held that way is lost if the
-process dies between the commit and the send; the change itself is not.
+`send_after_commit` (calendar invites), which writes the message to the outbox table in
+the transaction of the change it announces: a rollback drops it with the change, so an
+email never announces a change that did not happen, and a commit keeps it with the change,
+so a mail server that does not answer, or a process that dies before sending, loses
+nothing. It is sent right after the commit; what the server did not take is retried with
+backoff by a thread in each `serve` worker (`start_sender`). A sent message is deleted.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import logging
 import smtplib
+import threading
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from flask import current_app
-from sqlalchemy import event
+from flask import Flask, current_app
+from sqlalchemy import delete, event, inspect, or_, select, update
 
 from .extensions import db
+from .models import OutgoingMail, utcnow
+
+log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 10  # seconds: a slow mail server must not hold a request for long
-_OUTBOX = "interviewkit.outbox"  # the key of db.session.info holding messages to send
+_OUTBOX = "interviewkit.outbox"  # db.session.info key: the outbox rows of this transaction
+RETRY_FIRST = timedelta(minutes=1)  # then doubling, at most RETRY_MOST
+RETRY_MOST = timedelta(hours=6)
+MAX_ATTEMPTS = 12  # about two days of tries; then the row stays, marked as given up
+LEASE = timedelta(minutes=2)  # a sender's claim on a row while it talks to the server
+SENDER_POLL_SECONDS = 30
 
 
 class MailError(Exception):
@@ -92,38 +107,170 @@ def send_mail(to: str, subject: str, body: str, html: str | None = None) -> None
 
 def send_messages(messages: list[EmailMessage]) -> None:
     """Hand messages to the configured SMTP server over one connection."""
-    config = current_app.config
-    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
     try:
-        with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        with _smtp() as smtp:
             for msg in messages:
                 smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"the mail server {host}:{port} did not take it ({exc})") from None
+        raise MailError(f"the mail server {_server()} did not take it ({exc})") from None
 
 
-def send_after_commit(msg: EmailMessage) -> None:
-    """Send a message once the current transaction commits; a rollback drops it."""
-    db.session.info.setdefault(_OUTBOX, []).append(msg)
+def _server() -> str:
+    config = current_app.config
+    return f"{config['MAIL_SERVER']}:{int(config.get('MAIL_PORT') or 25)}"
+
+
+def _smtp() -> smtplib.SMTP:
+    """Return a connection to the configured SMTP server, TLS and login done."""
+    config = current_app.config
+    smtp = smtplib.SMTP(
+        config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=SMTP_TIMEOUT
+    )
+    try:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def send_after_commit(msg: EmailMessage, candidate_id: int | None = None) -> None:
+    """Put a message in the outbox with the current transaction: sent once it commits
+    (and retried until the server takes it), dropped if it rolls back.
+
+    `candidate_id`: whose personal data the message holds, so a deletion removes it too.
+    """
+    row = OutgoingMail(message=msg.as_string(), candidate_id=candidate_id)
+    db.session.add(row)
+    db.session.info.setdefault(_OUTBOX, []).append(row)
 
 
 def _send_outbox(session) -> None:
-    messages = session.info.pop(_OUTBOX, [])
-    if not messages or not mail_configured():
+    rows = session.info.pop(_OUTBOX, [])
+    if not rows or not mail_configured():
         return
+    # The ids from the identity map: the rows are expired by the commit, and this hook
+    # may not query through the session.
+    ids = [state.identity[0] for state in map(inspect, rows) if state.identity]
     try:
-        send_messages(messages)
-    except MailError as exc:  # the change is committed: say so in the log, do not undo it
-        current_app.logger.warning("%d email(s) not sent: %s", len(messages), exc)
+        deliver(ids)
+    except Exception:  # noqa: BLE001 - the change is committed; the retries will send it
+        log.exception("email from the outbox not sent now; it is retried")
 
 
 def _drop_outbox(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended without a commit
         session.info.pop(_OUTBOX, None)
+
+
+_M = OutgoingMail.__table__
+
+
+def _claimable(moment: datetime):
+    return (
+        _M.c.next_attempt_at.is_not(None),
+        or_(_M.c.locked_until.is_(None), _M.c.locked_until <= moment),
+    )
+
+
+def deliver(ids: list[int], now: datetime | None = None) -> int:
+    """Send these outbox rows (those no other sender holds); return how many were sent."""
+    moment = now or utcnow()
+    claimed: list[tuple[int, str, int]] = []
+    with db.engine.begin() as conn:
+        for row_id in ids:
+            # The UPDATE checks the claim again: of two senders, the second changes nothing.
+            if conn.execute(
+                update(_M)
+                .where(_M.c.id == row_id, *_claimable(moment))
+                .values(locked_until=moment + LEASE, attempts=_M.c.attempts + 1)
+            ).rowcount:
+                text, attempts = conn.execute(
+                    select(_M.c.message, _M.c.attempts).where(_M.c.id == row_id)
+                ).one()
+                claimed.append((row_id, text, attempts))
+    if not claimed:
+        return 0
+    messages = [email.message_from_string(t, policy=email.policy.SMTP) for _, t, _ in claimed]
+    sent, error = _send_each(messages)
+    with db.engine.begin() as conn:
+        done = [row_id for (row_id, _, _), ok in zip(claimed, sent, strict=True) if ok]
+        if done:
+            conn.execute(delete(_M).where(_M.c.id.in_(done)))
+        for (row_id, _, attempts), ok in zip(claimed, sent, strict=True):
+            if not ok:
+                conn.execute(
+                    update(_M).where(_M.c.id == row_id).values(**_retry(attempts, error, moment))
+                )
+    if error:
+        log.warning("%d email(s) not sent yet, retried later: %s", len(claimed) - len(done), error)
+    return len(done)
+
+
+def _send_each(messages: list[EmailMessage]) -> tuple[list[bool], str]:
+    """Hand each message to the SMTP server over one connection; return which it took."""
+    sent = [False] * len(messages)
+    try:
+        with _smtp() as smtp:
+            for i, msg in enumerate(messages):
+                smtp.send_message(msg)
+                sent[i] = True
+    except (OSError, smtplib.SMTPException) as exc:
+        return sent, f"the mail server {_server()} did not take it ({exc})"[:500]
+    return sent, ""
+
+
+def _retry(attempts: int, error: str, moment: datetime) -> dict:
+    if attempts >= MAX_ATTEMPTS:
+        log.error("an email was not taken after %d attempts; it stays in the outbox", attempts)
+        return {"next_attempt_at": None, "locked_until": None, "last_error": error}
+    wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MOST)
+    return {"next_attempt_at": moment + wait, "locked_until": None, "last_error": error}
+
+
+def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
+    """Send the outbox rows whose next attempt is due; return how many were sent."""
+    moment = now or utcnow()
+    with db.engine.connect() as conn:
+        ids = list(
+            conn.execute(
+                select(_M.c.id)
+                .where(*_claimable(moment), _M.c.next_attempt_at <= moment)
+                .order_by(_M.c.next_attempt_at, _M.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+    return deliver(ids, moment) if ids else 0
+
+
+class Sender:
+    """A daemon thread that sends what is due in the outbox every SENDER_POLL_SECONDS."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="interviewkit-mail", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(SENDER_POLL_SECONDS):
+            try:
+                with self.app.app_context():
+                    if mail_configured():
+                        deliver_due()
+            except Exception:  # noqa: BLE001 - e.g. the database restarts: next pass
+                log.exception("outbox pass failed; trying again next pass")
+
+
+def start_sender(app) -> Sender | None:
+    """Start the outbox's retry thread for a web worker's app (not under TESTING)."""
+    if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions or app.testing:
+        return None
+    sender = Sender(app)
+    sender.thread.start()
+    return sender
 
 
 event.listen(db.session, "after_commit", _send_outbox)

@@ -177,6 +177,28 @@ class ApiToken(db.Model):
         return "expired" if now >= self.expires_at else "active"
 
 
+class OutgoingMail(db.Model):
+    """An email written in the same transaction as the change it announces (a calendar
+    invite), kept until the SMTP server takes it: sent right after the commit, retried
+    with backoff while the server does not answer, deleted once sent (no copy is kept).
+
+    `message` is the whole RFC 5322 message; `candidate_id` says whose data it holds, so
+    deleting a candidate's personal data deletes what is still waiting to be sent.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_next_attempt", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    candidate_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: gave up
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class IdempotentRequest(db.Model):
     """A create request sent with an Idempotency-Key, and the answer it got.
 

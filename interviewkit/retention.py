@@ -34,6 +34,7 @@ from .models import (
     KitText,
     Loop,
     LoopSession,
+    OutgoingMail,
     Scorecard,
     User,
     audit,
@@ -141,6 +142,9 @@ def purge_candidate(candidate: Candidate, actor: User | None, reason: str) -> Pu
         loop.prep_note = ""
     for session in sessions:
         session.meeting_url = ""
+    # Emails still waiting in the outbox (an invite the mail server has not taken yet)
+    # hold the name: they go with the rest.
+    db.session.execute(delete(OutgoingMail).where(OutgoingMail.candidate_id == candidate.id))
     # Interviews still to come are cancelled: their interviewers' calendars get the
     # cancellation (same UID, with the placeholder name in place of the candidate's), and
     # the interviews leave the queues and the feeds.

@@ -442,7 +442,7 @@ def _queue_invite(session: LoopSession, attendee: User, *, cancel: bool) -> None
     except LinkError as exc:  # the change still stands; the log says what to set
         current_app.logger.warning("invite to %s not sent: %s", attendee.email, exc)
         return
-    send_after_commit(msg)
+    send_after_commit(msg, candidate_id=session.loop.candidate_id)
 
 
 # -- the calendar feed -----------------------------------------------------------------------

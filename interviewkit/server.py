@@ -78,18 +78,20 @@ def freeze_startup_objects(worker=None) -> None:
 
     The sender is a daemon thread sending due webhook deliveries every few seconds
     (`webhooks.start_sender`; WEBHOOK_WORKER=False turns it off), so `make run` delivers
-    without another process. Every worker has one: their claims never overlap.
+    without another process. Every worker has one: their claims never overlap. A second
+    thread (`mail.start_sender`) retries the emails the outbox still holds.
 
     It also turns debug mode off when gunicorn is run directly on `create_app()`.
     """
     gc.freeze()
     if worker is not None:
-        from .webhooks import start_sender
+        from . import mail, webhooks
 
         app = getattr(worker, "wsgi", None)
         if isinstance(app, Flask):
             without_debug(app)
-        start_sender(app)
+        webhooks.start_sender(app)
+        mail.start_sender(app)  # retries what the mail server has not taken yet (invites)
 
 
 @dataclass(frozen=True)

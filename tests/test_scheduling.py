@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PASSWORD, AuthActions, app_with_bank, app_with_mail, seed_two_interviewer_loop
+from conftest import (
+    PASSWORD,
+    AuthActions,
+    app_with_bank,
+    app_with_mail,
+    make_app,
+    seed_two_interviewer_loop,
+)
 from icalendar import Calendar
 
 from interviewkit import scheduling
@@ -201,6 +208,93 @@ def test_cancelling_sends_a_cancel_with_the_same_uid(world):
         assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at is None
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _outbox(app) -> list:
+    from interviewkit.models import OutgoingMail
+
+    with app.app_context():
+        return db.session.scalars(db.select(OutgoingMail).order_by(OutgoingMail.id)).all()
+
+
+def test_an_invite_the_mail_server_did_not_take_is_kept_and_sent_later(world):
+    """The outbox: an invite is written with the change, so a mail server that is down
+    loses nothing; it is retried with backoff and deleted once sent."""
+    from interviewkit import mail
+
+    app, ids, received, lead = world
+    live = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = _closed_port()
+    assert _schedule(lead, ids).status_code == 200
+    with app.app_context():  # the change stands
+        assert db.session.get(LoopSession, ids["ivan_session"]).scheduled_at is not None
+    assert received == []
+    [row] = _outbox(app)
+    assert (row.attempts, row.candidate_id) == (1, ids["candidate"])
+    assert "did not take it" in row.last_error and row.next_attempt_at > utcnow()
+    app.config["MAIL_PORT"] = live
+    with app.app_context():
+        assert mail.deliver_due() == 0  # not due yet: the backoff holds
+        assert mail.deliver_due(now=utcnow() + mail.RETRY_FIRST * 2) == 1
+    assert len(received) == 1 and _ics(received[0])["METHOD"] == "REQUEST"
+    assert _outbox(app) == []  # sent: no copy kept
+    _schedule(lead, ids, time="10:00")  # the server answers: sent at once, nothing kept
+    assert len(received) == 2 and _outbox(app) == []
+
+
+def test_deleting_a_candidate_deletes_their_unsent_invites(world):
+    from interviewkit import mail
+    from interviewkit.models import Candidate
+    from interviewkit.retention import purge_candidate
+
+    app, ids, received, lead = world
+    live = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = _closed_port()
+    _schedule(lead, ids)  # the invite, with the candidate's name, waits in the outbox
+    with app.app_context(), app.test_request_context():
+        purge_candidate(db.session.get(Candidate, ids["candidate"]), None, "candidate_request")
+        db.session.commit()
+    [cancel] = _outbox(app)  # the invite is gone; the cancellation waits
+    assert "Casey" not in cancel.message
+    app.config["MAIL_PORT"] = live
+    with app.app_context():
+        assert mail.deliver_due(now=utcnow() + mail.RETRY_MOST) == 1
+    assert [_ics(m)["METHOD"] for m in received] == ["CANCEL"]
+
+
+def test_each_served_worker_runs_an_outbox_sender(tmp_path):
+    from flask import Flask
+
+    from interviewkit import mail
+
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'a.db'}", TESTING=False)
+    sender = mail.start_sender(app)
+    try:
+        assert sender is not None and sender.thread.is_alive()
+    finally:
+        sender.stopping.set()
+        sender.thread.join(5)
+    assert not sender.thread.is_alive()
+    assert mail.start_sender(Flask("hello")) is None  # another app served with these settings
+
+
+def test_the_outbox_gives_up_after_its_last_attempt(world):
+    from interviewkit import mail
+
+    moment = utcnow()
+    assert mail._retry(1, "down", moment)["next_attempt_at"] == moment + mail.RETRY_FIRST
+    assert mail._retry(30, "down", moment)["next_attempt_at"] is None  # kept, not retried
+    assert mail._retry(mail.MAX_ATTEMPTS - 1, "down", moment)["next_attempt_at"] <= (
+        moment + mail.RETRY_MOST
+    )
+
+
 def test_a_new_prep_note_updates_the_invites_of_upcoming_interviews(world):
     app, ids, received, lead = world
     _schedule(lead, ids)  # Ivan's, in 2030; Iris's is not scheduled
@@ -283,7 +377,7 @@ def test_a_change_rolled_back_sends_nothing(world):
         )
         db.session.rollback()
         db.session.commit()
-    assert received == []
+    assert received == [] and _outbox(app) == []  # rolled back with the change
 
 
 def test_a_user_who_turned_invites_off_gets_none(world):
