@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from sqlalchemy import delete, event, inspect, or_, select, update
+from sqlalchemy import delete, event, func, inspect, or_, select, update
 
 from .extensions import db
 from .models import OutgoingMail, utcnow
@@ -244,6 +244,18 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
             ).scalars()
         )
     return deliver(ids, moment) if ids else 0
+
+
+def outbox_counts() -> tuple[int, int]:
+    """Return (waiting, given up): emails the mail server has not taken yet (/metrics)."""
+    with db.engine.connect() as conn:
+        waiting, given_up = conn.execute(
+            select(
+                func.count().filter(_M.c.next_attempt_at.is_not(None)),
+                func.count().filter(_M.c.next_attempt_at.is_(None)),
+            )
+        ).one()
+    return waiting, given_up
 
 
 class Sender:

@@ -315,7 +315,30 @@ class _BankCollector:
         self.path = path
 
     def collect(self):
-        return _bank_families(self.path)
+        yield from _bank_families(self.path)
+        yield from _outbox_families()
+
+
+def _outbox_families():
+    # Read from the database at each scrape: the same for every worker, no gauge to keep.
+    from prometheus_client.core import GaugeMetricFamily
+
+    from .mail import outbox_counts
+
+    try:
+        waiting, given_up = outbox_counts()
+    except Exception:  # noqa: BLE001 - /healthz reports the database; metrics still answer
+        return
+    yield GaugeMetricFamily(
+        "interviewkit_mail_outbox_waiting",
+        "Emails (invites) the mail server has not taken yet, to be retried.",
+        value=waiting,
+    )
+    yield GaugeMetricFamily(
+        "interviewkit_mail_outbox_given_up",
+        "Emails left in the outbox after their last attempt (see last_error).",
+        value=given_up,
+    )
 
 
 def metrics_text() -> bytes:

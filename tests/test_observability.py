@@ -287,6 +287,30 @@ def test_metrics_report_the_bank_and_autosave_outcomes(tmp_path, real_bank):
     assert after["interviewkit_db_pool_size{}"] >= 1
 
 
+def test_metrics_report_what_waits_in_the_mail_outbox(tmp_path):
+    from interviewkit.extensions import db
+    from interviewkit.models import OutgoingMail
+
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
+    client = app.test_client()
+    assert scrape(client)["interviewkit_mail_outbox_waiting{}"] == 0
+    with app.app_context():
+        db.session.add_all(
+            [
+                OutgoingMail(message="Subject: a\n\nx", attempts=1),
+                OutgoingMail(message="Subject: b\n\nx", attempts=3),
+                OutgoingMail(message="Subject: c\n\nx", attempts=12),
+            ]
+        )
+        db.session.commit()
+        given_up = db.session.scalar(db.select(OutgoingMail).filter_by(attempts=12))
+        given_up.next_attempt_at = None  # as mail._retry leaves it after the last attempt
+        db.session.commit()
+    after = scrape(client)
+    assert after["interviewkit_mail_outbox_waiting{}"] == 2
+    assert after["interviewkit_mail_outbox_given_up{}"] == 1
+
+
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
 
 
