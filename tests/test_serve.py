@@ -389,6 +389,40 @@ def shared_postgresql(tmp_path, pg_url):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def test_two_nodes_upgrading_at_once_both_succeed(tmp_path, pg_url):
+    """Every node may run `db upgrade` on start: on PostgreSQL one waits for the other
+    (an advisory lock), then finds the database at head."""
+    name = f"ik_upgrade_{uuid.uuid4().hex[:10]}"
+    with _pg_admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        nodes = []
+        for node in ("a", "b"):
+            config = {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / node)}
+            command = [sys.executable, "-m", "flask", "--app"]
+            command += [f"interviewkit:create_app({config!r})", "db", "upgrade"]
+            nodes.append(
+                subprocess.Popen(
+                    command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+            )
+        outcomes = [(p.wait(timeout=120), p.stderr.read().decode()) for p in nodes]
+        assert [code for code, _ in outcomes] == [0, 0], outcomes
+        from sqlalchemy import create_engine
+
+        from interviewkit.maintenance import code_head
+
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        engine.dispose()
+        assert [tuple(v) for v in versions] == [(code_head(),)]
+    finally:
+        with _pg_admin_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Browser:
     """One person's browser: keeps its cookies, whichever node answers (a load balancer)."""
 

@@ -92,7 +92,24 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with foreign_keys_off(connection), context.begin_transaction():
+            one_at_a_time(connection)
             context.run_migrations()
+
+
+# Any fixed number, the same for every node: the key of the migrations' advisory lock.
+MIGRATION_LOCK = 7_391_046_821
+
+
+def one_at_a_time(connection):
+    """PostgreSQL: let one `db upgrade` run at a time, however many nodes start one.
+
+    The lock is held until this transaction ends, and taken before Alembic reads the
+    current revision, so a second upgrade waits, then finds the database at head and does
+    nothing (without it, it failed on "relation already exists"). SQLite needs none: the
+    transaction starts with BEGIN IMMEDIATE, which one writer holds at a time.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
 
 
 @contextmanager
