@@ -107,12 +107,9 @@ def send_mail(to: str, subject: str, body: str, html: str | None = None) -> None
 
 def send_messages(messages: list[EmailMessage]) -> None:
     """Hand messages to the configured SMTP server over one connection."""
-    try:
-        with _smtp() as smtp:
-            for msg in messages:
-                smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"the mail server {_server()} did not take it ({exc})") from None
+    _, error = _send_each(messages)
+    if error:
+        raise MailError(error)
 
 
 def _server() -> str:
@@ -203,7 +200,9 @@ def deliver(ids: list[int], now: datetime | None = None) -> int:
         for (row_id, _, attempts), ok in zip(claimed, sent, strict=True):
             if not ok:
                 conn.execute(
-                    update(_M).where(_M.c.id == row_id).values(**_retry(attempts, error, moment))
+                    update(_M)
+                    .where(_M.c.id == row_id)
+                    .values(**_retry(attempts, error[:500], moment))
                 )
     if error:
         log.warning("%d email(s) not sent yet, retried later: %s", len(claimed) - len(done), error)
@@ -219,7 +218,7 @@ def _send_each(messages: list[EmailMessage]) -> tuple[list[bool], str]:
                 smtp.send_message(msg)
                 sent[i] = True
     except (OSError, smtplib.SMTPException) as exc:
-        return sent, f"the mail server {_server()} did not take it ({exc})"[:500]
+        return sent, f"the mail server {_server()} did not take it ({exc})"
     return sent, ""
 
 
